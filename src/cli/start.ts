@@ -1,0 +1,57 @@
+/**
+ * `llm-relay start`: run the relay in the foreground, one line per request, a summary on exit.
+ */
+import { chalkFor } from "../log/color.js";
+import { openLogFile } from "../log/log-file.js";
+import type { RequestRecord } from "../log/record.js";
+import { Summary } from "../log/summary.js";
+import { startRelay } from "../relay/server.js";
+import { formatBanner } from "./banner.js";
+import { resolveSettings, terminalReporter, type RelayFlags } from "./settings.js";
+
+export async function runStart(flags: RelayFlags): Promise<number> {
+  const settings = await resolveSettings(flags);
+  const toTerminal = terminalReporter(flags, process.stdout);
+  const logFile = flags.logFile === undefined ? undefined : await openLogFile(flags.logFile, { verbose: flags.verbose === true });
+  const summary = new Summary();
+  const onRecord = (record: RequestRecord) => {
+    summary.add(record);
+    toTerminal(record);
+    logFile?.write(record);
+  };
+
+  const relay = await startRelay({
+    config: settings.config,
+    host: settings.host,
+    port: settings.port,
+    token: settings.token,
+    onRecord,
+  });
+  const err = chalkFor(process.stderr);
+  process.stderr.write(`${formatBanner({ config: settings.config, url: relay.url, tokenSource: settings.tokenSource, chalk: err })}\n`);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        process.stderr.write(`llm-relay: ${signal} again, exiting now\n`);
+        process.exit(signal === "SIGINT" ? 130 : 143);
+      }
+      stopping = true;
+      const waiting = relay.inFlight;
+      process.stderr.write(
+        `\nllm-relay: ${signal}: stopping` +
+          (waiting > 0 ? `, waiting up to ${settings.config.timeouts.shutdownMs} ms for ${waiting} request(s); ${signal} again to exit now` : "") +
+          "\n",
+      );
+      void relay.close().then(async () => {
+        await logFile?.close();
+        process.stderr.write(`${summary.table()}\n`);
+        resolve(0);
+      });
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+    process.on("SIGHUP", () => logFile?.reopen());
+  });
+}

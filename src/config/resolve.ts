@@ -1,0 +1,214 @@
+/**
+ * From a loaded config object to the resolved config the relay runs on: validated, merged with
+ * the built-in providers, defaults filled in, `{ env }` secrets read. Pure: the environment is
+ * passed in.
+ */
+import type { z } from "zod";
+import {
+  BUILTIN_PROVIDERS,
+  DEFAULT_HOST,
+  DEFAULT_LIMITS,
+  DEFAULT_PORT,
+  DEFAULT_TIMEOUTS,
+  OFFICIAL_ANTHROPIC_ORIGIN,
+} from "./defaults.js";
+import {
+  configSchema,
+  type AuthPlacement,
+  type ProviderConfig,
+  type ProviderKind,
+  type RelayConfig,
+  type SecretRef,
+} from "./schema.js";
+import { Secret } from "./secret.js";
+
+/** A config problem the user must fix; the message names the file and key, never a secret. */
+export class ConfigError extends Error {
+  readonly code = "LLM_RELAY_CONFIG";
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+export interface ResolvedProvider {
+  name: string;
+  kind: ProviderKind;
+  /** `https://host[:port]`, no path. */
+  origin: string;
+  /** The baseUrl's path without a trailing slash ("" or e.g. "/api"). */
+  pathPrefix: string;
+  baseUrl: string;
+  apiKey?: Secret;
+  auth: AuthPlacement;
+  oauth: "forward" | "strip";
+  headersSet: ReadonlyArray<readonly [name: string, value: string]>;
+  headersRemove: ReadonlySet<string>;
+  betasRemove: ReadonlySet<string>;
+  /** True for the providers of the embedded default that the config did not redefine. */
+  builtin: boolean;
+}
+
+export interface ResolvedRoute {
+  provider: string;
+  model?: string;
+  modelPattern?: RegExp;
+  path?: string;
+  header?: ReadonlyArray<readonly [name: string, value: string]>;
+}
+
+export interface ConfigSource {
+  /** The config file, or undefined for the embedded default / an inline config. */
+  file?: string;
+  /** How it was found: searched in the project tree, given by flag/env, the user folder, … */
+  via: "search" | "flag" | "env" | "user" | "default" | "inline";
+}
+
+export interface ResolvedConfig {
+  source: ConfigSource;
+  port: number;
+  host: string;
+  token?: Secret;
+  providers: ReadonlyMap<string, ResolvedProvider>;
+  routes: readonly ResolvedRoute[];
+  defaultProvider?: string;
+  timeouts: { [K in keyof typeof DEFAULT_TIMEOUTS]: number };
+  limits: { maxBodyBytes: number };
+}
+
+/** Typed identity for config files: `export default defineConfig({ … })`. */
+export function defineConfig(config: RelayConfig): RelayConfig {
+  return config;
+}
+
+function formatIssues(error: z.ZodError, where: string): string {
+  const lines = error.issues.map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.map(String).join(".") : "(top level)";
+    return `  ${path}: ${issue.message}`;
+  });
+  return `invalid config in ${where}:\n${lines.join("\n")}`;
+}
+
+/** Validate a loaded config object; throws ConfigError naming the file and each bad key path. */
+export function validateConfig(raw: unknown, where: string): RelayConfig {
+  const parsed = configSchema.safeParse(raw ?? {});
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error, where));
+  return parsed.data;
+}
+
+function resolveSecret(ref: SecretRef, keyPath: string, where: string, env: NodeJS.ProcessEnv): Secret {
+  if (typeof ref === "string") return new Secret(ref, `literal at ${keyPath}`);
+  const value = env[ref.env];
+  if (value === undefined || value === "") {
+    throw new ConfigError(
+      `invalid config in ${where}:\n  ${keyPath}: environment variable ${ref.env} is not set`,
+    );
+  }
+  if (/[\r\n\0]/.test(value)) {
+    throw new ConfigError(
+      `invalid config in ${where}:\n  ${keyPath}: environment variable ${ref.env} contains CR, LF or NUL (value not shown)`,
+    );
+  }
+  return new Secret(value, `env ${ref.env}`);
+}
+
+const DEFAULT_AUTH: Record<ProviderKind, AuthPlacement> = {
+  anthropic: "x-api-key",
+  openai: "bearer",
+  generic: "bearer",
+  gemini: "x-goog-api-key",
+};
+
+function resolveProvider(
+  name: string,
+  config: ProviderConfig,
+  builtin: boolean,
+  where: string,
+  env: NodeJS.ProcessEnv,
+): ResolvedProvider {
+  const url = new URL(config.baseUrl);
+  const pathPrefix = url.pathname.replace(/\/+$/, "");
+  const provider: ResolvedProvider = {
+    name,
+    kind: config.kind,
+    origin: url.origin,
+    pathPrefix,
+    baseUrl: `${url.origin}${pathPrefix}`,
+    auth: config.auth ?? DEFAULT_AUTH[config.kind],
+    // §5: only the official origin is trusted with a subscription token unless the user says so.
+    oauth: config.oauth ?? (url.origin === OFFICIAL_ANTHROPIC_ORIGIN ? "forward" : "strip"),
+    headersSet: Object.entries(config.headers?.set ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const),
+    headersRemove: new Set((config.headers?.remove ?? []).map((h) => h.toLowerCase())),
+    betasRemove: new Set(config.betas?.remove ?? []),
+    builtin,
+  };
+  if (config.apiKey !== undefined) {
+    provider.apiKey = resolveSecret(config.apiKey, `providers.${name}.apiKey`, where, env);
+  }
+  return provider;
+}
+
+/** `*` any run of characters, `?` one character; everything else literal. */
+export function globToRegExp(glob: string): RegExp {
+  const body = glob
+    .split("")
+    .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\/-]/g, "\\$&")))
+    .join("");
+  return new RegExp(`^${body}$`);
+}
+
+export interface ResolveOptions {
+  source: ConfigSource;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Validate, merge with the embedded default and fill in defaults. Throws ConfigError. */
+export function resolveConfig(raw: unknown, { source, env }: ResolveOptions): ResolvedConfig {
+  const where = source.file ?? (source.via === "default" ? "the embedded default" : "the inline config");
+  const config = validateConfig(raw, where);
+
+  const providers = new Map<string, ResolvedProvider>();
+  for (const [name, p] of Object.entries(BUILTIN_PROVIDERS)) {
+    providers.set(name, resolveProvider(name, p, true, where, env));
+  }
+  for (const [name, p] of Object.entries(config.providers ?? {})) {
+    providers.set(name, resolveProvider(name, p, false, where, env));
+  }
+
+  const unknownProvider = (keyPath: string, name: string) =>
+    new ConfigError(
+      `invalid config in ${where}:\n  ${keyPath}: unknown provider "${name}" (known: ${[...providers.keys()].join(", ")})`,
+    );
+
+  const routes = (config.routes ?? []).map((route, i): ResolvedRoute => {
+    if (!providers.has(route.provider)) throw unknownProvider(`routes.${i}.provider`, route.provider);
+    const resolved: ResolvedRoute = { provider: route.provider };
+    if (route.model !== undefined) {
+      resolved.model = route.model;
+      resolved.modelPattern = globToRegExp(route.model);
+    }
+    if (route.path !== undefined) resolved.path = route.path;
+    if (route.header !== undefined) {
+      resolved.header = Object.entries(route.header).map(([k, v]) => [k.toLowerCase(), v] as const);
+    }
+    return resolved;
+  });
+
+  const defaultProvider = config.defaultProvider;
+  if (defaultProvider !== undefined && !providers.has(defaultProvider)) {
+    throw unknownProvider("defaultProvider", defaultProvider);
+  }
+
+  const resolved: ResolvedConfig = {
+    source,
+    port: config.port ?? DEFAULT_PORT,
+    host: config.host ?? DEFAULT_HOST,
+    providers,
+    routes,
+    timeouts: { ...DEFAULT_TIMEOUTS, ...config.timeouts },
+    limits: { ...DEFAULT_LIMITS, ...config.limits },
+  };
+  if (defaultProvider !== undefined) resolved.defaultProvider = defaultProvider;
+  if (config.token !== undefined) resolved.token = resolveSecret(config.token, "token", where, env);
+  return resolved;
+}

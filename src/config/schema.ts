@@ -1,0 +1,110 @@
+/**
+ * The config file's schema (DESIGN §3), as zod schemas: the single description of what a valid
+ * config is, used for validation messages and for the types of `defineConfig`.
+ */
+import { z } from "zod";
+
+export const PROVIDER_KINDS = ["anthropic", "openai", "gemini", "generic"] as const;
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
+export const AUTH_HEADERS = ["x-api-key", "bearer", "x-goog-api-key"] as const;
+export type AuthPlacement = (typeof AUTH_HEADERS)[number];
+
+/** RFC 9110 §5.1 field-name token. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * A header value from config. CR, LF and NUL would let a config smuggle extra header lines
+ * (RFC 9110 §5.5); the message never echoes the value, which may be a secret.
+ */
+const headerValue = z
+  .string()
+  .refine((v) => !/[\r\n\0]/.test(v), { message: "must not contain CR, LF or NUL characters (value not shown)" });
+
+const headerName = z.string().regex(HEADER_NAME, { message: "must be an HTTP header name" });
+
+/** A secret given literally or, better, by the environment variable that holds it. */
+const secretRef = z.union(
+  [
+    headerValue.min(1, { message: "must not be empty" }),
+    z.strictObject({ env: z.string().min(1, { message: "must name an environment variable" }) }),
+  ],
+  { error: 'expected a string or { env: "VARIABLE_NAME" }' },
+);
+export type SecretRef = z.infer<typeof secretRef>;
+
+const baseUrl = z.string().superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "must be an absolute http(s) URL, e.g. https://api.anthropic.com" });
+    return;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    ctx.addIssue({ code: "custom", message: `must use http: or https:, not ${url.protocol}` });
+  }
+  if (url.username || url.password) {
+    ctx.addIssue({ code: "custom", message: "must not contain credentials (user:pass@); use apiKey" });
+  }
+  if (url.search || url.hash) {
+    ctx.addIssue({ code: "custom", message: "must not contain a query or fragment" });
+  }
+});
+
+export const providerSchema = z.strictObject({
+  kind: z.enum(PROVIDER_KINDS),
+  baseUrl,
+  apiKey: secretRef.optional(),
+  auth: z.enum(AUTH_HEADERS).optional(),
+  oauth: z.enum(["forward", "strip"]).optional(),
+  headers: z
+    .strictObject({
+      set: z.record(headerName, headerValue).optional(),
+      remove: z.array(headerName).optional(),
+    })
+    .optional(),
+  betas: z.strictObject({ remove: z.array(z.string().min(1)).optional() }).optional(),
+});
+export type ProviderConfig = z.infer<typeof providerSchema>;
+
+export const routeSchema = z
+  .strictObject({
+    model: z.string().min(1).optional(),
+    path: z.string().startsWith("/", { message: 'must start with "/"' }).optional(),
+    header: z.record(headerName, z.string()).optional(),
+    provider: z.string().min(1),
+  })
+  .refine((r) => r.model !== undefined || r.path !== undefined || r.header !== undefined, {
+    message: "needs at least one of model, path or header",
+  });
+export type RouteConfig = z.infer<typeof routeSchema>;
+
+const port = z.number().int().min(0).max(65535);
+const ms = z.number().int().positive();
+
+export const configSchema = z.strictObject({
+  port: port.optional(),
+  host: z.string().min(1).optional(),
+  token: secretRef.optional(),
+  providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, { message: "provider names are letters, digits, - and _" }), providerSchema).optional(),
+  routes: z.array(routeSchema).optional(),
+  defaultProvider: z.string().min(1).optional(),
+  timeouts: z
+    .strictObject({
+      connectMs: ms.optional(),
+      headersMs: ms.optional(),
+      idleMs: ms.optional(),
+      /** How long a client may take to send its request headers (slowloris guard). */
+      clientHeadersMs: ms.optional(),
+      /** How long a client may take to send its whole request body. */
+      clientBodyMs: ms.optional(),
+      /** On SIGINT/SIGTERM, how long in-flight requests may run before the relay closes them. */
+      shutdownMs: ms.optional(),
+    })
+    .optional(),
+  limits: z.strictObject({ maxBodyBytes: z.number().int().positive().optional() }).optional(),
+});
+
+/** The config a user writes (input of `defineConfig`). */
+export type RelayConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,30 @@
+/**
+ * The request record: one per finished request, the single source for the request line, the
+ * `--verbose` decision lines, the `--json` NDJSON and the log file.
+ */
+import type { Decision } from "../policy/headers.js";
+import type { Usage } from "../relay/usage-tap.js";
+
+export interface RequestRecord {
+  type: "request";
+  /** ISO time the request arrived. */
+  time: string;
+  id: number;
+  method: string;
+  /** Path and query as the client sent them, with any relay token and secret query values redacted. */
+  path: string;
+  model?: string;
+  provider?: string;
+  /** The routing rule that chose the provider. */
+  route?: string;
+  /** Upstream URL (origin and path, query redacted). */
+  upstream?: string;
+  status: number;
+  stream: boolean;
+  durationMs: number;
+  ttfbMs?: number;
+  usage?: Usage;
+  /** What went wrong, for relay-made errors and broken upstreams; never holds a secret. */
+  error?: string;
+  decisions?: Decision[];
+}

@@ -1,0 +1,39 @@
+/**
+ * Where request records go: a terminal or file as colored/plain lines (`--verbose` adds the
+ * decision lines), or NDJSON (`--json`, log files). The records are already redacted; reporters
+ * only format and write.
+ */
+import type { ChalkInstance } from "chalk";
+import { formatDecisionLines, formatRequestLine } from "./format.js";
+import type { RequestRecord } from "./record.js";
+
+export interface LineSink {
+  write(text: string): unknown;
+}
+
+export interface ReporterOptions {
+  sink: LineSink;
+  json: boolean;
+  verbose: boolean;
+  chalk: ChalkInstance;
+}
+
+export type Reporter = (record: RequestRecord) => void;
+
+/** The JSON form of a record: decisions only when verbose (they are most of its size). */
+export function recordJson(record: RequestRecord, verbose: boolean): string {
+  if (verbose || record.decisions === undefined) return JSON.stringify(record);
+  const { decisions: _omitted, ...rest } = record;
+  return JSON.stringify(rest);
+}
+
+export function createReporter({ sink, json, verbose, chalk }: ReporterOptions): Reporter {
+  if (json) return (record) => sink.write(`${recordJson(record, verbose)}\n`);
+  return (record) => {
+    let text = `${formatRequestLine(record, chalk)}\n`;
+    if (verbose && record.decisions && record.decisions.length > 0) {
+      text += `${formatDecisionLines(record.decisions, chalk).join("\n")}\n`;
+    }
+    sink.write(text);
+  };
+}

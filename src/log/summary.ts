@@ -1,0 +1,67 @@
+/**
+ * Running totals of finished requests, for the table `start` prints on shutdown and the line
+ * `exec` prints when its child exits.
+ */
+import type { RequestRecord } from "./record.js";
+
+export interface ProviderTotals {
+  requests: number;
+  byStatus: Map<number, number>;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheCreationTokens: number;
+}
+
+export class Summary {
+  requests = 0;
+  errors = 0;
+  readonly byProvider = new Map<string, ProviderTotals>();
+
+  add(record: RequestRecord): void {
+    this.requests++;
+    if (record.status >= 400 || record.error !== undefined) this.errors++;
+    const name = record.provider ?? "(none)";
+    let totals = this.byProvider.get(name);
+    if (!totals) {
+      totals = { requests: 0, byStatus: new Map(), inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 };
+      this.byProvider.set(name, totals);
+    }
+    totals.requests++;
+    totals.byStatus.set(record.status, (totals.byStatus.get(record.status) ?? 0) + 1);
+    const u = record.usage;
+    if (u) {
+      totals.inputTokens += u.inputTokens ?? 0;
+      totals.outputTokens += u.outputTokens ?? 0;
+      totals.cacheReadTokens += u.cacheReadTokens ?? 0;
+      totals.cacheCreationTokens += u.cacheCreationTokens ?? 0;
+    }
+  }
+
+  get inputTokens(): number {
+    return [...this.byProvider.values()].reduce((n, t) => n + t.inputTokens, 0);
+  }
+
+  get outputTokens(): number {
+    return [...this.byProvider.values()].reduce((n, t) => n + t.outputTokens, 0);
+  }
+
+  /** `12 requests, 1 error, 3400 in / 560 out tokens`. */
+  line(): string {
+    const parts = [`${this.requests} request${this.requests === 1 ? "" : "s"}`, `${this.errors} error${this.errors === 1 ? "" : "s"}`];
+    if (this.inputTokens || this.outputTokens) parts.push(`${this.inputTokens} in / ${this.outputTokens} out tokens`);
+    return parts.join(", ");
+  }
+
+  /** A plain-text table: provider, requests, statuses, tokens. */
+  table(): string {
+    if (this.requests === 0) return "no requests";
+    const rows = [["provider", "requests", "status", "in", "out", "cache-read", "cache-write"]];
+    for (const [name, t] of this.byProvider) {
+      const statuses = [...t.byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(" ");
+      rows.push([name, String(t.requests), statuses, String(t.inputTokens), String(t.outputTokens), String(t.cacheReadTokens), String(t.cacheCreationTokens)]);
+    }
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+  }
+}

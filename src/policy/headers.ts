@@ -1,0 +1,241 @@
+/**
+ * The header policy (DESIGN §5): for one request and the provider it is routed to, which
+ * headers leave, with what value, and why. Pure. Its decisions drive the relay, the logs,
+ * `explain` and the tests alike.
+ */
+import type { ResolvedProvider } from "../config/resolve.js";
+import { OPENROUTER_ORIGIN } from "../config/defaults.js";
+import { classifyCredential, CREDENTIAL_HEADERS, type Credential, type CredentialKind } from "./credentials.js";
+import { connectionListed, HOP_BY_HOP, type HeaderMap } from "./hop-by-hop.js";
+import { redactCredentialValue } from "./redact.js";
+
+export type DecisionAction = "forward" | "strip" | "withhold" | "set" | "rewrite";
+
+/** One header's fate. `value` is what left (or would have), already redacted where secret. */
+export interface Decision {
+  header: string;
+  action: DecisionAction;
+  reason: string;
+  value: string;
+}
+
+export interface HeaderPolicyInput {
+  /** Incoming headers as Node parses them: lower-case names, duplicates joined. */
+  headers: HeaderMap;
+  provider: ResolvedProvider;
+  /** The relay's session/config token, stripped wherever it appears. */
+  relayToken?: string | undefined;
+  /** This relay's `Via` entry (RFC 9110 §7.6.3), used to detect loops. */
+  via?: string | undefined;
+}
+
+export interface HeaderPlan {
+  /** Headers to send upstream (no `host`: the HTTP client sets it from the origin). */
+  headers: Record<string, string>;
+  decisions: Decision[];
+  /** Whether a subscription OAuth token was sent upstream. */
+  oauthForwarded: boolean;
+}
+
+/** The beta flag Anthropic requires alongside an OAuth bearer token. */
+export const OAUTH_BETA = "oauth-2025-04-20";
+
+/** Names whose values are secrets even when we cannot classify them. */
+const SECRET_NAME = /auth|key|token|secret|password|session|cookie|signature/i;
+const SECRET_VALUE = /^(?:bearer\s+)?(?:sk-|ya29\.|AIza)/i;
+
+function printable(name: string, value: string, relayToken?: string): string {
+  if (SECRET_NAME.test(name) || SECRET_VALUE.test(value) || (relayToken && value.includes(relayToken))) {
+    return redactCredentialValue(value);
+  }
+  return value;
+}
+
+function headerString(value: HeaderMap[string]): string {
+  if (Array.isArray(value)) return value.join(", ");
+  return String(value);
+}
+
+const VENDOR_OF: Partial<Record<CredentialKind, (p: ResolvedProvider) => boolean>> = {
+  "anthropic-api-key": (p) => p.kind === "anthropic",
+  "openai-key": (p) => p.kind === "openai",
+  "openrouter-key": (p) => p.origin === OPENROUTER_ORIGIN,
+  "google-oauth": (p) => p.kind === "gemini",
+  "google-api-key": (p) => p.kind === "gemini",
+};
+
+const VENDOR_NAME: Partial<Record<CredentialKind, string>> = {
+  "anthropic-api-key": "anthropic-kind providers",
+  "openai-key": "openai-kind providers",
+  "openrouter-key": OPENROUTER_ORIGIN,
+  "google-oauth": "gemini-kind providers",
+  "google-api-key": "gemini-kind providers",
+};
+
+/** Where an OAuth token may go; the reason it may not. */
+export function withholdOAuthReason(provider: ResolvedProvider): string | undefined {
+  if (provider.kind !== "anthropic") {
+    return `Anthropic OAuth token is never sent to a ${provider.kind}-kind provider (${provider.name})`;
+  }
+  if (provider.oauth !== "forward") {
+    return `Anthropic OAuth token is not trusted to ${provider.origin} (set oauth: "forward" on ${provider.name} to allow)`;
+  }
+  return undefined;
+}
+
+function splitBetas(value: string): string[] {
+  return value
+    .split(",")
+    .map((b) => b.trim())
+    .filter((b) => b !== "");
+}
+
+function appendVia(existing: string | undefined, entry: string): string {
+  return existing ? `${existing}, ${entry}` : entry;
+}
+
+/**
+ * Decide every header for one request routed to `provider`.
+ *
+ * @example
+ * decideHeaders({ headers: { authorization: "Bearer sk-ant-oat01-…" }, provider: anthropic })
+ * // → authorization forwarded, anthropic-beta set to "oauth-2025-04-20"
+ */
+export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
+  const { headers, provider, relayToken } = input;
+  const decisions = new Map<string, Decision>();
+  const out: Record<string, string> = {};
+  const listed = connectionListed(headers.connection as string | undefined);
+  const credentials: Array<{ name: string; value: string; credential: Credential }> = [];
+  let betaValue: string | undefined;
+
+  const decide = (header: string, action: DecisionAction, value: string, reason: string) => {
+    decisions.set(header, { header, action, reason, value: printable(header, value, relayToken) });
+    if (action === "forward" || action === "set" || action === "rewrite") out[header] = value;
+    else delete out[header];
+  };
+
+  for (const name in headers) {
+    const raw = headers[name];
+    if (raw === undefined) continue;
+    const value = headerString(raw);
+    if (HOP_BY_HOP.has(name)) {
+      decide(name, "strip", value, "hop-by-hop header (RFC 9110 §7.6.1)");
+    } else if (listed.has(name)) {
+      decide(name, "strip", value, "named in Connection, so hop-by-hop (RFC 9110 §7.6.1)");
+    } else if (name === "host") {
+      decisions.set(name, { header: name, action: "set", value: new URL(provider.origin).host, reason: `upstream origin ${provider.origin}` });
+    } else if (name.startsWith("x-llm-relay-")) {
+      decide(name, "strip", value, "the relay's own header");
+    } else if (relayToken && value.includes(relayToken)) {
+      decide(name, "strip", value, "carries the relay token");
+    } else if (name === "cookie") {
+      decide(name, "strip", value, "cookies are never relayed to an API");
+    } else if (provider.headersRemove.has(name)) {
+      decide(name, "strip", value, `headers.remove of provider ${provider.name}`);
+    } else if (CREDENTIAL_HEADERS.has(name)) {
+      credentials.push({ name, value, credential: classifyCredential(value, relayToken) });
+    } else if (name === "anthropic-beta") {
+      betaValue = value;
+    } else if (name === "via") {
+      // Decided below, where this relay appends itself.
+    } else if (name === "content-length") {
+      decide(name, "forward", value, "body relayed unchanged");
+    } else {
+      decide(name, "forward", value, "passed through");
+    }
+  }
+
+  // Credentials (§5 steps 3 and 4).
+  let oauthForwarded = false;
+  let oauthWithheld = false;
+  if (provider.apiKey) {
+    for (const { name, value, credential } of credentials) {
+      if (credential.kind === "anthropic-oauth") oauthWithheld = true;
+      decide(name, "strip", value, `provider ${provider.name} uses its configured apiKey`);
+    }
+    const key = provider.apiKey.reveal();
+    const [header, value] =
+      provider.auth === "bearer" ? ["authorization", `Bearer ${key}`] : [provider.auth, key];
+    decisions.delete(header);
+    decide(header, "set", value, `apiKey of provider ${provider.name} (${provider.apiKey.origin})`);
+  } else {
+    const oauth = credentials.find((c) => c.name === "authorization" && c.credential.kind === "anthropic-oauth")
+      ?? credentials.find((c) => c.credential.kind === "anthropic-oauth");
+    const oauthBlocked = oauth ? withholdOAuthReason(provider) : undefined;
+    for (const entry of credentials) {
+      const { name, value, credential } = entry;
+      if (credential.kind === "relay-token") {
+        decide(name, "strip", value, "the relay's own token");
+      } else if (credential.kind === "none") {
+        decide(name, "strip", value, "empty credential");
+      } else if (credential.kind === "anthropic-oauth") {
+        if (oauthBlocked !== undefined) {
+          oauthWithheld = true;
+          decide(name, "withhold", value, oauthBlocked);
+        } else if (entry !== oauth) {
+          decide(name, "strip", value, "a second OAuth token; only the first is sent");
+        } else if (name === "authorization") {
+          const canonical = `Bearer ${credential.token}`;
+          if (value === canonical) decide(name, "forward", value, "Anthropic OAuth token to its trusted origin");
+          else decide(name, "rewrite", canonical, "Anthropic OAuth token, scheme normalised to Bearer");
+          oauthForwarded = true;
+        } else {
+          decide(name, "strip", value, "Anthropic OAuth token misplaced here; moved to authorization: Bearer");
+          oauthForwarded = true;
+        }
+      } else if (oauth !== undefined && oauthBlocked === undefined) {
+        decide(name, "strip", value, "an OAuth token is forwarded; never both it and another credential");
+      } else if (credential.kind === "unknown") {
+        decide(name, "forward", value, `unrecognised token goes to the routed provider ${provider.name}`);
+      } else if (VENDOR_OF[credential.kind]?.(provider)) {
+        decide(name, "forward", value, `${credential.kind} to its vendor`);
+      } else {
+        decide(name, "withhold", value, `${credential.kind} is only sent to ${VENDOR_NAME[credential.kind]}`);
+      }
+    }
+    if (oauthForwarded && oauth && oauth.name !== "authorization") {
+      decisions.delete("authorization");
+      decide("authorization", "set", `Bearer ${oauth.credential.token}`, `Anthropic OAuth token moved from ${oauth.name}`);
+    }
+  }
+
+  // anthropic-beta: the OAuth flag follows the token; then the provider's betas.remove.
+  const betas = betaValue === undefined ? [] : splitBetas(betaValue);
+  let nextBetas = betas;
+  const changes: string[] = [];
+  if (oauthForwarded && !betas.includes(OAUTH_BETA)) {
+    nextBetas = [...nextBetas, OAUTH_BETA];
+    changes.push(`added ${OAUTH_BETA} for the OAuth token`);
+  }
+  if (oauthWithheld && betas.includes(OAUTH_BETA)) {
+    nextBetas = nextBetas.filter((b) => b !== OAUTH_BETA);
+    changes.push(`removed ${OAUTH_BETA}: the OAuth token was not sent`);
+  }
+  const removed = nextBetas.filter((b) => provider.betasRemove.has(b));
+  if (removed.length > 0) {
+    nextBetas = nextBetas.filter((b) => !provider.betasRemove.has(b));
+    changes.push(`betas.remove of provider ${provider.name}: ${removed.join(", ")}`);
+  }
+  if (changes.length === 0) {
+    if (betaValue !== undefined) decide("anthropic-beta", "forward", betaValue, "passed through");
+  } else {
+    const merged = [...new Set(nextBetas)].join(",");
+    const reason = changes.join("; ");
+    if (merged === "") decide("anthropic-beta", "strip", betaValue ?? "", reason);
+    else decide("anthropic-beta", betaValue === undefined ? "set" : "rewrite", merged, reason);
+  }
+
+  // Provider headers.set (§5 step 5) win over whatever the client sent.
+  for (const [name, value] of provider.headersSet) {
+    decisions.delete(name);
+    decide(name, "set", value, `headers.set of provider ${provider.name}`);
+  }
+
+  if (input.via) {
+    const incoming = headers.via === undefined ? undefined : headerString(headers.via);
+    decide("via", incoming === undefined ? "set" : "rewrite", appendVia(incoming, input.via), "marks the hop so a relay loop is detected (RFC 9110 §7.6.3)");
+  }
+
+  return { headers: out, decisions: [...decisions.values()], oauthForwarded };
+}

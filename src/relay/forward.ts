@@ -1,0 +1,180 @@
+/**
+ * Where bytes leave: one exchange with the upstream through undici's `dispatch`, streaming the
+ * request body up and the response body down with backpressure both ways (DESIGN §6). Response
+ * headers pass through minus hop-by-hop ones; upstream errors (4xx/5xx) pass untouched; failures
+ * the relay sees itself become API-shaped 502/504s, or an SSE `error` event once a stream began.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
+import type { Readable } from "node:stream";
+import type { Dispatcher } from "undici";
+import type { ResolvedConfig, ResolvedProvider } from "../config/resolve.js";
+import type { RequestRecord } from "../log/record.js";
+import { responseHeadersToRelay } from "../policy/hop-by-hop.js";
+import { redactText } from "../policy/redact.js";
+import { apiShapeFor, errorBody, errorEvent, type RelayErrorCode } from "./api-errors.js";
+import { createUsageTap, type UsageTap } from "./usage-tap.js";
+
+export interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  dispatcher: Dispatcher;
+  provider: ResolvedProvider;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | Readable | null;
+  record: RequestRecord;
+  started: number;
+  timeouts: ResolvedConfig["timeouts"];
+  /** Values to scrub from error messages (the relay token; provider keys are added here). */
+  secrets: string[];
+  onDone: (record: RequestRecord) => void;
+}
+
+interface Failure {
+  status: number;
+  code: RelayErrorCode;
+  message: string;
+}
+
+/** Map what undici and the socket report to what the client is told. */
+export function describeUpstreamFailure(error: Error & { code?: string }, upstream: string): Failure {
+  switch (error.code) {
+    case "UND_ERR_CONNECT_TIMEOUT":
+      return { status: 504, code: "upstream_timeout", message: `timed out connecting to ${upstream}` };
+    case "UND_ERR_HEADERS_TIMEOUT":
+      return { status: 504, code: "upstream_timeout", message: `${upstream} sent no response headers in time (timeouts.headersMs)` };
+    case "UND_ERR_BODY_TIMEOUT":
+      return { status: 504, code: "upstream_timeout", message: `${upstream} went idle mid-response (timeouts.idleMs)` };
+    case "ECONNREFUSED":
+      return { status: 502, code: "upstream_unreachable", message: `${upstream} refused the connection` };
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return { status: 502, code: "upstream_unreachable", message: `cannot resolve ${upstream} (${error.code})` };
+    case "LLM_RELAY_BODY_TOO_LARGE":
+      return { status: 413, code: "body_too_large", message: error.message };
+    default:
+      return {
+        status: 502,
+        code: "upstream_broken",
+        message: `connection to ${upstream} failed (${error.code ?? error.name ?? "error"})`,
+      };
+  }
+}
+
+class ExchangeHandler implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private clientGone = false;
+  private tap: UsageTap | undefined;
+  private done = false;
+
+  constructor(private readonly x: Exchange) {
+    x.res.on("close", this.onClientClose);
+  }
+
+  private readonly onClientClose = () => {
+    if (this.done) return;
+    this.clientGone = true;
+    this.controller?.abort(new Error("client disconnected"));
+  };
+
+  private readonly onDrain = () => this.controller?.resume();
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.clientGone) controller.abort(new Error("client disconnected"));
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    statusMessage?: string,
+  ): void {
+    const { res, record, started } = this.x;
+    record.ttfbMs = performance.now() - started;
+    record.status = statusCode;
+    const contentType = headers["content-type"];
+    const type = Array.isArray(contentType) ? contentType[0] : contentType;
+    record.stream = type !== undefined && type.startsWith("text/event-stream");
+    const encoding = headers["content-encoding"];
+    this.tap = createUsageTap(type, Array.isArray(encoding) ? encoding[0] : encoding);
+    const out = responseHeadersToRelay(headers);
+    if (statusMessage) res.writeHead(statusCode, statusMessage, out);
+    else res.writeHead(statusCode, out);
+    // Send the headers now: a streaming client learns the status before the first event.
+    if (record.stream) res.flushHeaders();
+    res.on("drain", this.onDrain);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.tap?.push(chunk);
+    if (!this.x.res.write(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.x.res.end();
+    this.finish();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error & { code?: string }): void {
+    const { res, record, provider, req } = this.x;
+    if (this.clientGone || res.destroyed) {
+      record.error = "client disconnected; upstream request aborted";
+      if (record.status === 0) record.status = 499;
+      this.finish();
+      return;
+    }
+    const failure = describeUpstreamFailure(error, provider.origin);
+    failure.message = redactText(failure.message, this.x.secrets);
+    record.error = failure.message;
+    const shape = apiShapeFor(provider.kind, this.x.path);
+    if (!res.headersSent) {
+      const body = errorBody(shape, failure.status, failure.code, failure.message);
+      record.status = failure.status;
+      const unread = !req.complete;
+      res.writeHead(failure.status, {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(body),
+        ...(unread ? { connection: "close" } : {}),
+      });
+      res.end(body);
+    } else if (record.stream) {
+      res.end(errorEvent(shape, failure.code, failure.message));
+    } else {
+      // A JSON body cut short cannot be repaired; closing tells the client it is incomplete.
+      res.destroy();
+    }
+    this.finish();
+  }
+
+  private finish() {
+    if (this.done) return;
+    this.done = true;
+    const { record, res, started } = this.x;
+    res.off("drain", this.onDrain);
+    record.durationMs = performance.now() - started;
+    const usage = this.tap?.end();
+    if (usage) record.usage = usage;
+    this.x.onDone(record);
+  }
+}
+
+export function forwardExchange(x: Exchange): void {
+  if (x.provider.apiKey) x.secrets.push(x.provider.apiKey.reveal());
+  // A body stream that fails (client gone, over the limit) fails the dispatch: onResponseError.
+  const handler = new ExchangeHandler(x);
+  x.dispatcher.dispatch(
+    {
+      origin: x.provider.origin,
+      path: x.path,
+      method: x.method as Dispatcher.HttpMethod,
+      headers: x.headers,
+      body: x.body,
+      headersTimeout: x.timeouts.headersMs,
+      bodyTimeout: x.timeouts.idleMs,
+    },
+    handler,
+  );
+}

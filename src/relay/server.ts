@@ -1,0 +1,347 @@
+/**
+ * The relay's listener (DESIGN §6, §8): where a request enters. It checks who is asking, finds
+ * the route, asks the header policy what to send, and hands the exchange to `forward.ts`.
+ * Every decision is made by the pure core; this file only does I/O and bookkeeping.
+ */
+import { randomBytes } from "node:crypto";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { performance } from "node:perf_hooks";
+import { EnvHttpProxyAgent, type Dispatcher } from "undici";
+import type { ResolvedConfig, ResolvedProvider } from "../config/resolve.js";
+import type { RequestRecord } from "../log/record.js";
+import { redactUrl } from "../policy/redact.js";
+import { routesNeedModel } from "../routing/route.js";
+import { VERSION } from "../version.js";
+import { apiShapeFor, errorBody, type RelayErrorCode } from "./api-errors.js";
+import { forwardExchange } from "./forward.js";
+import { planRequest } from "./plan.js";
+import { allowedHosts, isLoopbackHost, isLoopbackOrigin, takePathToken, tokenAccepted } from "./guards.js";
+import { limitBody, readBodyHead } from "./request-body.js";
+
+export interface RelayServerOptions {
+  config: ResolvedConfig;
+  /** Overrides config.host / config.port. */
+  host?: string | undefined;
+  port?: number | undefined;
+  /** A token clients must present (overrides config.token); `exec` passes its session token. */
+  token?: string | undefined;
+  /** Called once per finished request. */
+  onRecord?: ((record: RequestRecord) => void) | undefined;
+  /** The HTTP client for upstreams; defaults to undici's env-proxy-aware agent. */
+  dispatcher?: Dispatcher | undefined;
+}
+
+export interface RelayHandle {
+  /** `http://127.0.0.1:8742` (IPv6 hosts in brackets). */
+  url: string;
+  host: string;
+  port: number;
+  /** Stop accepting, let in-flight requests finish up to `timeouts.shutdownMs`, then close. */
+  close(options?: { graceMs?: number }): Promise<void>;
+  /** Requests currently in flight. */
+  readonly inFlight: number;
+  readonly server: http.Server;
+}
+
+/** Thrown by `startRelay` when the listener cannot start; `code` says why. */
+export class RelayStartError extends Error {
+  constructor(
+    message: string,
+    readonly code: "EADDRINUSE" | "EACCES" | "LOOP" | "TOKEN_REQUIRED" | "LISTEN",
+  ) {
+    super(message);
+    this.name = "RelayStartError";
+  }
+}
+
+function contentLength(req: IncomingMessage): number | undefined {
+  const value = req.headers["content-length"];
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = contentLength(req);
+  return (length !== undefined && length > 0) || req.headers["transfer-encoding"] !== undefined;
+}
+
+/** Node keeps at most this many headers per request and silently drops the rest; we refuse instead. */
+const MAX_HEADERS = 1000;
+
+export async function startRelay(options: RelayServerOptions): Promise<RelayHandle> {
+  const { config } = options;
+  const host = options.host ?? config.host;
+  const requestedPort = options.port ?? config.port;
+  const token = options.token ?? config.token?.reveal();
+  const needModel = routesNeedModel(config);
+  const instance = randomBytes(4).toString("hex");
+  const viaEntry = `1.1 llm-relay-${instance}`;
+  const maxBodyBytes = config.limits.maxBodyBytes;
+  const { timeouts } = config;
+
+  if (!isLoopbackHost(host.replace(/^\[|\]$/g, "")) && token === undefined) {
+    throw new RelayStartError(
+      `refusing to listen on ${host} without a token: anyone who can reach it could use your credentials.\n` +
+        `  Set one with --token, LLM_RELAY_TOKEN or "token" in the config, or listen on 127.0.0.1.`,
+      "TOKEN_REQUIRED",
+    );
+  }
+
+  const dispatcher =
+    options.dispatcher ??
+    new EnvHttpProxyAgent({
+      connect: { timeout: timeouts.connectMs },
+      headersTimeout: timeouts.headersMs,
+      bodyTimeout: timeouts.idleMs,
+    });
+
+  let hosts = new Set<string>();
+  let requestSeq = 0;
+  let inFlight = 0;
+  let closing = false;
+  let drained: (() => void) | undefined;
+
+  const finishRecord = (record: RequestRecord) => {
+    inFlight--;
+    options.onRecord?.(record);
+    if (closing && inFlight === 0) drained?.();
+  };
+
+  const refuse = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: RequestRecord,
+    started: number,
+    status: number,
+    code: RelayErrorCode,
+    message: string,
+    provider?: ResolvedProvider,
+  ) => {
+    const path = takePathToken((req.url ?? "/").split("?")[0]!).path;
+    const body = errorBody(apiShapeFor(provider?.kind, path), status, code, message);
+    // The request body (if any) is not read: close the connection rather than drain it.
+    const shouldClose = status === 413 || status === 400 || hasBody(req) && !req.complete;
+    res.writeHead(status, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+      ...(shouldClose ? { connection: "close" } : {}),
+    });
+    res.end(body);
+    record.status = status;
+    record.error = message;
+    record.durationMs = performance.now() - started;
+    finishRecord(record);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
+    inFlight++;
+    const rawUrl = req.url ?? "/";
+    const record: RequestRecord = {
+      type: "request",
+      time: new Date().toISOString(),
+      id: ++requestSeq,
+      method: req.method ?? "GET",
+      path: redactUrl(rawUrl),
+      status: 0,
+      stream: false,
+      durationMs: 0,
+    };
+    const fail = (status: number, code: RelayErrorCode, message: string, provider?: ResolvedProvider) =>
+      refuse(req, res, record, started, status, code, message, provider);
+
+    if (closing) return fail(503, "shutting_down", "the relay is shutting down");
+    // RFC 9112 §3.2.2 absolute-form and §3.2.4 asterisk-form: we are not a forward proxy.
+    if (rawUrl.charCodeAt(0) !== 47 /* / */) {
+      return fail(405, "method_not_allowed", "absolute-form and asterisk request targets are not relayed; the upstream is chosen by config");
+    }
+    const hostHeader = (req.headers.host ?? "").toLowerCase();
+    if (!hosts.has(hostHeader)) {
+      return fail(403, "forbidden_host", "Host is not this relay's loopback address (DNS rebinding guard)");
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !isLoopbackOrigin(origin)) {
+      return fail(403, "forbidden_origin", "cross-site requests from browsers are refused");
+    }
+    if (req.rawHeaders.length / 2 >= MAX_HEADERS) {
+      return fail(431, "headers_too_large", `more than ${MAX_HEADERS} request headers`);
+    }
+
+    const queryAt = rawUrl.indexOf("?");
+    const rawPath = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
+    const query = queryAt === -1 ? "" : rawUrl.slice(queryAt);
+    const { path, token: pathToken } = takePathToken(rawPath);
+
+    if (path === "/_relay/health" && (req.method === "GET" || req.method === "HEAD")) {
+      const body = JSON.stringify({ ok: true, version: VERSION, providers: [...config.providers.keys()] });
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+      res.end(req.method === "HEAD" ? undefined : body);
+      // Health probes (exec's readiness check, monitors) are not traffic: no record.
+      inFlight--;
+      return;
+    }
+    if (token !== undefined) {
+      const headerToken = req.headers["x-llm-relay-token"];
+      if (!tokenAccepted(token, pathToken, Array.isArray(headerToken) ? headerToken[0] : headerToken)) {
+        return fail(401, "token_required", "this relay requires its token (path prefix /_t/<token> or header x-llm-relay-token)");
+      }
+    }
+    if (path.startsWith("/_relay/")) return fail(404, "no_route", `${path} is reserved by the relay`);
+    const via = req.headers.via;
+    if (via !== undefined && via.includes(viaEntry)) {
+      return fail(508, "loop_detected", "this request already passed through this relay (a provider's baseUrl points back at it)");
+    }
+
+    const length = contentLength(req);
+    if (length !== undefined && length > maxBodyBytes) {
+      return fail(413, "body_too_large", `request body of ${length} bytes exceeds limits.maxBodyBytes (${maxBodyBytes})`);
+    }
+
+    let body: Buffer | IncomingMessage | import("node:stream").Readable | null = null;
+    let model: string | undefined;
+    if (hasBody(req)) {
+      const head = await readBodyHead(req, { untilVerdict: needModel, limit: maxBodyBytes });
+      if (head.aborted) {
+        record.status = 499;
+        record.error = "client closed the connection before sending its body";
+        record.durationMs = performance.now() - started;
+        return finishRecord(record);
+      }
+      if (head.tooLarge) {
+        return fail(413, "body_too_large", `request body exceeds limits.maxBodyBytes (${maxBodyBytes})`);
+      }
+      model = head.model;
+      body = head.body;
+      if (!Buffer.isBuffer(body) && length === undefined) body = limitBody(body, maxBodyBytes);
+    }
+    if (model !== undefined) record.model = model;
+
+    const plan = planRequest({ path, query, headers: req.headers, model, config, relayToken: token, via: viaEntry });
+    if (!plan) {
+      return fail(404, "no_route", `no provider for ${req.method} ${path}: add a route or a defaultProvider to the config`);
+    }
+    const { provider } = plan.route;
+    record.provider = provider.name;
+    record.route = plan.route.matchedBy;
+    record.decisions = plan.headers.decisions;
+    record.upstream = redactUrl(`${provider.origin}${plan.upstreamPath}`);
+
+    forwardExchange({
+      req,
+      res,
+      dispatcher,
+      provider,
+      method: req.method ?? "GET",
+      path: plan.upstreamPath,
+      headers: plan.headers.headers,
+      body,
+      record,
+      started,
+      timeouts,
+      secrets: token === undefined ? [] : [token],
+      onDone: finishRecord,
+    });
+  };
+
+  const server = http.createServer(
+    {
+      noDelay: true,
+      maxHeaderSize: 16 * 1024,
+      headersTimeout: Math.min(timeouts.clientHeadersMs, timeouts.clientBodyMs),
+      requestTimeout: timeouts.clientBodyMs,
+      // Node checks the two timeouts above on this interval (default 30 s): slowloris must not wait that long.
+      connectionsCheckingInterval: Math.min(1000, timeouts.clientHeadersMs),
+    },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        // A bug, not a user error: answer 502 without details that could hold a secret.
+        process.emitWarning(`llm-relay: internal error: ${(error as Error)?.name ?? "Error"}`);
+        if (!res.headersSent) {
+          res.writeHead(502, { "content-type": "application/json", connection: "close" });
+          res.end(errorBody("anthropic", 502, "upstream_broken", "internal relay error"));
+        } else {
+          res.destroy();
+        }
+      });
+    },
+  );
+  server.maxHeadersCount = MAX_HEADERS + 1;
+  // `Expect: 100-continue` (RFC 9110 §10.1.1): refuse an oversized body before the client sends it.
+  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+    const length = contentLength(req);
+    if (length === undefined || length <= maxBodyBytes) res.writeContinue();
+    server.emit("request", req, res);
+  });
+  // CONNECT would make us a tunnel to anywhere; §8 says the upstream is chosen by config alone.
+  server.on("connect", (_req: IncomingMessage, socket: Socket) => {
+    socket.end("HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off("listening", onListening);
+      if (error.code === "EADDRINUSE") {
+        reject(new RelayStartError(`port ${requestedPort} on ${host} is already in use; choose another with --port`, "EADDRINUSE"));
+      } else if (error.code === "EACCES") {
+        reject(new RelayStartError(`no permission to listen on ${host}:${requestedPort}`, "EACCES"));
+      } else {
+        reject(new RelayStartError(`cannot listen on ${host}:${requestedPort}: ${error.code ?? error.message}`, "LISTEN"));
+      }
+    };
+    const onListening = () => {
+      server.off("error", onError);
+      resolve();
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+    server.listen(requestedPort, host);
+  });
+
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : requestedPort;
+  hosts = allowedHosts(port, host);
+  const urlHost = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+
+  // A provider pointing back at this listener would relay to itself forever.
+  for (const provider of config.providers.values()) {
+    const target = new URL(provider.origin);
+    const targetPort = Number(target.port || (target.protocol === "https:" ? 443 : 80));
+    const sameHost = isLoopbackHost(target.hostname) || target.hostname === host;
+    if (sameHost && targetPort === port && target.protocol === "http:") {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw new RelayStartError(
+        `provider "${provider.name}" has baseUrl ${provider.baseUrl}, which is this relay itself (a loop); point it at the real upstream`,
+        "LOOP",
+      );
+    }
+  }
+
+  const close = async ({ graceMs = timeouts.shutdownMs }: { graceMs?: number } = {}) => {
+    if (closing) return;
+    closing = true;
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    if (inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        drained = resolve;
+        setTimeout(resolve, graceMs).unref();
+      });
+    }
+    server.closeAllConnections();
+    await stopped;
+    if (!options.dispatcher) await dispatcher.destroy().catch(() => {});
+  };
+
+  return {
+    url: `http://${urlHost}:${port}`,
+    host,
+    port,
+    close,
+    get inFlight() {
+      return inFlight;
+    },
+    server,
+  };
+}
