@@ -58,6 +58,10 @@ export function buildProgram(): Command {
     .option("--json", "print the decisions as JSON")
     .action((opts) => run(async () => (await import("./explain.js")).runExplain(opts)));
 
+  // exec: registered below by src/cli/exec.ts's owner.
+  // config / init / doctor: registered below by their owner.
+  // trust: registered below by its owner.
+
   return program;
 }
 

@@ -13,6 +13,10 @@
  * - OpenAI chat completions: `usage` (JSON, and the final SSE chunk when `stream_options.include_usage`).
  * - OpenAI Responses: `usage` (JSON), `response.completed` → `response.usage` (SSE).
  *
+ * Each `data:` line is read on its own rather than joined with the other data lines of its event
+ * (as the SSE spec would): every vendor above sends an event as one line, and joining would mean
+ * buffering every content event. A usage object spread over several data lines is not counted.
+ *
  * Counts are reported as each vendor defines them: OpenAI's input count includes the cached
  * tokens, Anthropic's does not.
  *
@@ -211,10 +215,7 @@ class SseUsageReader implements UsageReader {
     // An unterminated last line is read anyway: the body is over, so the line is as complete as it
     // will get, and a truncated JSON object simply fails to parse.
     if (this.lineContinues && !this.skippingLongLine) {
-      const line = this.partialLine.view();
-      if (isDataLine(line, 0, line.length) && skipNullUsageKeys(line, line.indexOf(USAGE_KEY), line.length) !== -1) {
-        this.readDataLine(line, 0, line.length);
-      }
+      this.readCarriedLine();
     }
     this.partialLine.release();
     return hasAnyCount(this.usage) ? { ...this.usage } : undefined;
@@ -236,22 +237,24 @@ class SseUsageReader implements UsageReader {
 
   private finishContinuedLine(bytes: Buffer, start: number, end: number): void {
     if (!this.skippingLongLine && this.partialLine.append(bytes, start, end, MAX_SSE_LINE_BYTES)) {
-      const line = this.partialLine.view();
-      // The key may straddle the chunk boundary, so search the joined line, not just this chunk.
-      if (isDataLine(line, 0, line.length) && skipNullUsageKeys(line, line.indexOf(USAGE_KEY), line.length) !== -1) {
-        this.readDataLine(line, 0, line.length);
-      }
+      this.readCarriedLine();
     }
     this.partialLine.length = 0;
     this.lineContinues = false;
     this.skippingLongLine = false;
   }
 
+  /** Reads the line assembled in `partialLine`, searched whole: a key may straddle the chunk boundary. */
+  private readCarriedLine(): void {
+    const line = this.partialLine.view();
+    if (isDataLine(line, 0, line.length) && skipNullUsageKeys(line, line.indexOf(USAGE_KEY), line.length) !== -1) {
+      this.readDataLine(line, 0, line.length);
+    }
+  }
+
   private readDataLine(bytes: Buffer, start: number, end: number): void {
     // JSON.parse skips the optional space after "data:" itself.
-    const event = parseJson(bytes.toString("utf8", start + DATA_FIELD.length, end));
-    if (event === undefined) return;
-    const record = asRecord(event);
+    const record = asRecord(parseJson(bytes.toString("utf8", start + DATA_FIELD.length, end)));
     if (record === undefined) return;
     // Each event is a full snapshot of the fields it carries, so later values win per field
     // (message_delta's output_tokens is the final cumulative count).

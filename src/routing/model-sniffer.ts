@@ -8,8 +8,8 @@
  *
  * It is a byte-level state machine, not a JSON parser. It follows the grammar of the top-level
  * object only as far as it must to know which strings are depth-1 keys; nested values are skipped
- * by counting brackets, and strings it does not need are skipped with a native search for `"`.
- * Only depth-1 keys and the model value are decoded. What that means for edge cases:
+ * by counting brackets, and strings it does not need by searching for their closing quote. Only
+ * depth-1 keys and the model value are decoded. What that means for edge cases:
  *
  * - The first depth-1 `model` key decides, even if a duplicate follows (JSON.parse would keep the
  *   last one). The route is chosen as soon as the value closes; waiting for a possible duplicate
