@@ -53,15 +53,33 @@ export class Summary {
     return parts.join(", ");
   }
 
-  /** A plain-text table: provider, requests, statuses, tokens. */
+  /**
+   * A plain-text table: one row per provider (in order of first request) with its requests,
+   * statuses (`200×3 429×1`) and token totals, and a total row when there is more than one.
+   */
   table(): string {
     if (this.requests === 0) return "no requests";
     const rows = [["provider", "requests", "status", "in", "out", "cache-read", "cache-write"]];
-    for (const [name, t] of this.byProvider) {
+    const row = (name: string, t: ProviderTotals) => {
       const statuses = [...t.byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(" ");
       rows.push([name, String(t.requests), statuses, String(t.inputTokens), String(t.outputTokens), String(t.cacheReadTokens), String(t.cacheCreationTokens)]);
-    }
+    };
+    for (const [name, t] of this.byProvider) row(name, t);
+    if (this.byProvider.size > 1) row("total", this.total());
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+  }
+
+  private total(): ProviderTotals {
+    const total: ProviderTotals = { requests: 0, byStatus: new Map(), inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 };
+    for (const t of this.byProvider.values()) {
+      total.requests += t.requests;
+      for (const [status, n] of t.byStatus) total.byStatus.set(status, (total.byStatus.get(status) ?? 0) + n);
+      total.inputTokens += t.inputTokens;
+      total.outputTokens += t.outputTokens;
+      total.cacheReadTokens += t.cacheReadTokens;
+      total.cacheCreationTokens += t.cacheCreationTokens;
+    }
+    return total;
   }
 }
