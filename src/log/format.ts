@@ -6,6 +6,14 @@ import type { ChalkInstance } from "chalk";
 import type { Decision, DecisionAction } from "../policy/headers.js";
 import type { RequestRecord } from "./record.js";
 
+/**
+ * Fields that come from the client (path, model, header values) may hold control characters; an
+ * ESC would let a request body repaint the user's terminal. Show them escaped, as JSON would.
+ */
+function safe(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
 function formatDuration(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(2)}s`;
 }
@@ -26,8 +34,8 @@ export function formatRequestLine(record: RequestRecord, chalk: ChalkInstance): 
   const parts = [
     chalk.dim(clock(record.time)),
     chalk.bold(record.method),
-    record.path,
-    record.model ? chalk.magenta(record.model) : chalk.dim("-"),
+    safe(record.path),
+    record.model ? chalk.magenta(safe(record.model)) : chalk.dim("-"),
     `→ ${record.provider ? chalk.cyan(record.provider) : chalk.dim("none")}`,
     statusColor(chalk, record.status)(String(record.status)),
     record.stream ? "stream" : "json",
@@ -41,7 +49,7 @@ export function formatRequestLine(record: RequestRecord, chalk: ChalkInstance): 
     if (usage.cacheReadTokens) parts.push(chalk.dim(`cache-read ${usage.cacheReadTokens}`));
     if (usage.cacheCreationTokens) parts.push(chalk.dim(`cache-write ${usage.cacheCreationTokens}`));
   }
-  if (record.error) parts.push(chalk.red(record.error));
+  if (record.error) parts.push(chalk.red(safe(record.error)));
   return parts.join(" ");
 }
 
@@ -65,7 +73,7 @@ export function formatDecisionLines(decisions: readonly Decision[], chalk: Chalk
   const nameWidth = Math.min(36, Math.max(0, ...decisions.map((d) => d.header.length)));
   return decisions.map((d) => {
     const color = actionColor(chalk, d.action);
-    const value = d.value.length > 120 ? `${d.value.slice(0, 117)}...` : d.value;
-    return `${indent}${d.header.padEnd(nameWidth)}  ${color(d.action.padEnd(8))}  ${value}  ${chalk.dim(`(${d.reason})`)}`;
+    const value = safe(d.value.length > 120 ? `${d.value.slice(0, 117)}...` : d.value);
+    return `${indent}${d.header.padEnd(nameWidth)}  ${color(d.action.padEnd(8))}  ${value}  ${chalk.dim(`(${safe(d.reason)})`)}`;
   });
 }

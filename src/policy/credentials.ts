@@ -36,9 +36,11 @@ export interface Credential {
 /**
  * RFC 9110 §11.4: `credentials = auth-scheme [ 1*SP token68 ]`, the scheme case-insensitive.
  * Field values reach us with surrounding whitespace already excluded (§5.5), but we trim again
- * so that a value built by hand (explain -H, tests) classifies the same way.
+ * so that a value built by hand (explain -H, tests) classifies the same way. Between scheme and
+ * token we accept HTAB as well as SP: lenient servers do, and an OAuth token we failed to
+ * recognise would be relayed as "unknown" to whichever provider the request is routed to.
  */
-const BEARER_SCHEME = /^bearer +/i;
+const AUTH_SCHEME = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]+(?=\S)/;
 
 /**
  * Prefix rules, first match wins. Token prefixes are case-sensitive (§4): `SK-ANT-OAT01-…` is
@@ -74,15 +76,20 @@ export function tokenEquals(candidate: string, expected: string): boolean {
  */
 export function classifyCredential(value: string | undefined, relayToken?: string): Credential {
   const trimmed = (value ?? "").trim();
-  const scheme = BEARER_SCHEME.exec(trimmed);
-  const token = scheme ? trimmed.slice(scheme[0].length) : trimmed;
-  const bearer = scheme !== null || /^bearer$/i.test(trimmed);
-  if (token === "" || (bearer && scheme === null)) return { kind: "none", token: "", bearer };
-  if (relayToken !== undefined && tokenEquals(token, relayToken)) {
+  const scheme = AUTH_SCHEME.exec(trimmed);
+  const afterScheme = scheme ? trimmed.slice(scheme[0].length) : undefined;
+  const bearer = /^bearer$/i.test(scheme ? scheme[1]! : trimmed);
+  if (trimmed === "" || (bearer && afterScheme === undefined)) return { kind: "none", token: "", bearer };
+  // The token is what follows Bearer; under another or no scheme it is the whole value, unless
+  // what follows the scheme is a known vendor token (`Token sk-ant-oat01-…` is still an OAuth
+  // token and must be kept from other providers).
+  const token = bearer || (afterScheme !== undefined && kindByPrefix(afterScheme) !== undefined) ? afterScheme! : trimmed;
+  if (relayToken !== undefined && (tokenEquals(token, relayToken) || (afterScheme !== undefined && tokenEquals(afterScheme, relayToken)))) {
     return { kind: "relay-token", token, bearer };
   }
-  for (const [prefix, kind] of PREFIX_KINDS) {
-    if (token.startsWith(prefix)) return { kind, token, bearer };
-  }
-  return { kind: "unknown", token, bearer };
+  return { kind: kindByPrefix(token) ?? "unknown", token, bearer };
+}
+
+function kindByPrefix(token: string): CredentialKind | undefined {
+  return PREFIX_KINDS.find(([prefix]) => token.startsWith(prefix))?.[1];
 }

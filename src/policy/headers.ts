@@ -42,7 +42,8 @@ export const OAUTH_BETA = "oauth-2025-04-20";
 
 /** Names whose values are secrets even when we cannot classify them. */
 const SECRET_NAME = /auth|key|token|secret|password|session|cookie|signature/i;
-const SECRET_VALUE = /^(?:bearer\s+)?(?:sk-|ya29\.|AIza)/i;
+/** A vendor-prefixed token anywhere in a value (`token=sk-ant-…` in a custom header counts). */
+const SECRET_VALUE = /(?:^|[\s=:,;"'])(?:sk-|ya29\.|AIza)/i;
 
 function printable(name: string, value: string, relayToken?: string): string {
   if (SECRET_NAME.test(name) || SECRET_VALUE.test(value) || (relayToken && value.includes(relayToken))) {
@@ -75,7 +76,7 @@ const VENDOR_NAME: Partial<Record<CredentialKind, string>> = {
 /** Where an OAuth token may go; the reason it may not. */
 export function withholdOAuthReason(provider: ResolvedProvider): string | undefined {
   if (provider.kind !== "anthropic") {
-    return `Anthropic OAuth token is never sent to a ${provider.kind}-kind provider (${provider.name})`;
+    return `Anthropic OAuth token only goes to anthropic-kind providers; ${provider.name} is ${provider.kind}-kind`;
   }
   if (provider.oauth !== "forward") {
     return `Anthropic OAuth token is not trusted to ${provider.origin} (set oauth: "forward" on ${provider.name} to allow)`;
@@ -108,6 +109,7 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
   const listed = connectionListed(headers.connection as string | undefined);
   const credentials: Array<{ name: string; value: string; credential: Credential }> = [];
   let betaValue: string | undefined;
+  let repeatedOAuth = false;
 
   const decide = (header: string, action: DecisionAction, value: string, reason: string) => {
     decisions.set(header, { header, action, reason, value: printable(header, value, relayToken) });
@@ -133,6 +135,12 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
       decide(name, "strip", value, "cookies are never relayed to an API");
     } else if (provider.headersRemove.has(name)) {
       decide(name, "strip", value, `headers.remove of provider ${provider.name}`);
+    } else if (CREDENTIAL_HEADERS.has(name) && value.includes(",")) {
+      // A repeated header arrives joined with ", " (RFC 9110 §5.3); a token68 has no comma
+      // (§11.2), so this is several credentials at once. Which one a server would use is
+      // anyone's guess, and one of them may be a token this provider must not see: send none.
+      if (value.split(",").some((part) => classifyCredential(part, relayToken).kind === "anthropic-oauth")) repeatedOAuth = true;
+      decide(name, "strip", value, "repeated credential header; a credential must be a single value");
     } else if (CREDENTIAL_HEADERS.has(name)) {
       credentials.push({ name, value, credential: classifyCredential(value, relayToken) });
     } else if (name === "anthropic-beta") {
@@ -148,7 +156,7 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
 
   // Credentials (§5 steps 3 and 4).
   let oauthForwarded = false;
-  let oauthWithheld = false;
+  let oauthWithheld = repeatedOAuth;
   if (provider.apiKey) {
     for (const { name, value, credential } of credentials) {
       if (credential.kind === "anthropic-oauth") oauthWithheld = true;
@@ -237,5 +245,15 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
     decide("via", incoming === undefined ? "set" : "rewrite", appendVia(incoming, input.via), "marks the hop so a relay loop is detected (RFC 9110 §7.6.3)");
   }
 
-  return { headers: out, decisions: [...decisions.values()], oauthForwarded };
+  // Decisions read best in the order the client sent its headers; the ones this relay adds follow.
+  const incomingOrder = Object.keys(headers);
+  const rank = (d: Decision, i: number) => {
+    const at = incomingOrder.indexOf(d.header);
+    return at === -1 ? incomingOrder.length + i : at;
+  };
+  const ordered = [...decisions.values()]
+    .map((d, i) => [rank(d, i), d] as const)
+    .sort((a, b) => a[0] - b[0])
+    .map(([, d]) => d);
+  return { headers: out, decisions: ordered, oauthForwarded };
 }

@@ -46,15 +46,21 @@ const SECRET_QUERY_PARAM = /^(?:key|api[-_]?key|token|access[-_]?token|auth|secr
  */
 export function redactUrl(url: string): string {
   let out = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/i, (_m, scheme: string, userinfo: string) =>
-    `${scheme}${redactToken(userinfo)}@`,
+    `${scheme}${redactOnce(userinfo)}@`,
   );
-  out = out.replace(/\/_t\/([^/?#\s]+)/, (_m, token: string) => `/_t/${redactToken(token)}`);
+  out = out.replace(/\/_t\/([^/?#\s]+)/, (_m, token: string) => `/_t/${redactOnce(token)}`);
   const q = out.indexOf("?");
   if (q === -1) return out;
   const query = out.slice(q + 1).replace(/(^|&)([^=&]*)=([^&#]*)/g, (m, sep: string, name: string, value: string) =>
-    SECRET_QUERY_PARAM.test(decodeURIComponentSafe(name)) && value !== "" ? `${sep}${name}=${redactToken(value)}` : m,
+    SECRET_QUERY_PARAM.test(decodeURIComponentSafe(name)) && value !== "" ? `${sep}${name}=${redactOnce(value)}` : m,
   );
   return `${out.slice(0, q + 1)}${query}`;
+}
+
+/** `redactText` replaces known secrets before it redacts URLs: leave a value already redacted alone. */
+function redactOnce(value: string): string {
+  // A URL match stops at whitespace, so the redacted form may arrive cut after `len=N`.
+  return /^[^…\s]*…\[len=\d+(?: #[0-9a-f]{6}\])?$/.test(value) ? value : redactToken(value);
 }
 
 function decodeURIComponentSafe(text: string): string {

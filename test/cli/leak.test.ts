@@ -1,0 +1,157 @@
+/**
+ * The leak test (DESIGN §8, §9): the built binary runs `start --verbose`, `start --json` and
+ * `start --verbose --json` against a mock upstream; every test secret is sent through it (OAuth
+ * in authorization and x-api-key, API keys, the relay token in the path and a header, an
+ * injected `{ env }` apiKey, `?key=` query secrets, an unreachable upstream). Everything the
+ * process printed, and its log file, must hold no secret raw, base64, URL-encoded or by its
+ * last 8 characters.
+ */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLAUDE_CODE_BODY, CLAUDE_CODE_PATH, claudeCodeHeaders } from "../fixtures/claude-code.js";
+import {
+  ANTHROPIC_API_KEY,
+  findLeaks,
+  GATEWAY_TOKEN,
+  GOOGLE_API_KEY,
+  GOOGLE_OAUTH,
+  INJECTED_KEY,
+  OAUTH_TOKEN,
+  OAUTH_TOKEN_2,
+  OPENAI_KEY,
+  OPENROUTER_KEY,
+  RELAY_TOKEN,
+} from "../fixtures/tokens.js";
+import { send } from "../helpers/client.js";
+import { cleanEnv, startCli, type CliResult } from "../helpers/cli.js";
+import { startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
+
+let upstream: MockUpstream;
+let home: string;
+let configFile: string;
+
+beforeAll(async () => {
+  upstream = await startMockUpstream();
+  home = await mkdtemp(path.join(os.tmpdir(), "llm-relay-leak-"));
+  configFile = path.join(home, "relay.json");
+  await writeFile(
+    configFile,
+    JSON.stringify({
+      providers: {
+        anthropic: { kind: "anthropic", baseUrl: upstream.url, oauth: "forward" },
+        openai: { kind: "openai", baseUrl: upstream.url },
+        thirdparty: { kind: "anthropic", baseUrl: `${upstream.url}/thirdparty` },
+        injected: { kind: "anthropic", baseUrl: `${upstream.url}/injected`, apiKey: { env: "TEST_INJECTED_KEY" } },
+        gemini: { kind: "gemini", baseUrl: `${upstream.url}/gemini` },
+        gateway: { kind: "generic", baseUrl: `${upstream.url}/gateway` },
+        // nothing listens on port 1: the relay's own 502 and its error text are checked too
+        dead: { kind: "anthropic", baseUrl: "http://127.0.0.1:1/dead" },
+      },
+    }),
+  );
+});
+afterAll(async () => {
+  await upstream?.close();
+  if (home) await rm(home, { recursive: true, force: true });
+});
+
+interface Probe {
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** The integration suite's requests, with every secret somewhere. `T` is the relay token prefix. */
+const T = `/_t/${RELAY_TOKEN}`;
+const json = JSON.stringify({ model: "claude-test", max_tokens: 8, messages: [{ role: "user", content: "hi" }] });
+const probes: Probe[] = [
+  { path: `${T}${CLAUDE_CODE_PATH}`, headers: claudeCodeHeaders(), body: CLAUDE_CODE_BODY },
+  { path: `${T}/thirdparty/v1/messages`, headers: claudeCodeHeaders(OAUTH_TOKEN_2) },
+  { path: `${T}/v1/chat/completions`, headers: { authorization: `Bearer ${OAUTH_TOKEN}`, "x-api-key": OPENAI_KEY } },
+  { path: `${T}/v1/chat/completions`, headers: { authorization: `Bearer ${OPENAI_KEY}` } },
+  { path: `${T}/injected/v1/messages`, headers: { authorization: `Bearer ${OAUTH_TOKEN}`, "x-api-key": ANTHROPIC_API_KEY } },
+  { path: `${T}/v1/messages`, headers: { "x-api-key": OAUTH_TOKEN_2, "anthropic-version": "2023-06-01" } },
+  { path: "/v1/messages", headers: { "x-llm-relay-token": RELAY_TOKEN, "x-api-key": ANTHROPIC_API_KEY, "x-trace": `t-${RELAY_TOKEN}` } },
+  { path: `${T}/gemini/v1beta/models/gemini-2.5-pro:generateContent?key=${GOOGLE_API_KEY}&alt=sse`, headers: { "x-goog-api-key": GOOGLE_API_KEY, authorization: `Bearer ${GOOGLE_OAUTH}` } },
+  { path: `${T}/gateway/v1/chat/completions?api_key=${GATEWAY_TOKEN}`, headers: { authorization: `Bearer ${GATEWAY_TOKEN}`, "x-openrouter-key": OPENROUTER_KEY } },
+  { path: `${T}/dead/v1/messages?key=${GOOGLE_API_KEY}`, headers: { authorization: `Bearer ${OAUTH_TOKEN}` } },
+  // refused: wrong token in the path, the real one in a header; and a secret-bearing unknown path
+  { path: `/_t/${RELAY_TOKEN.slice(0, -1)}x/v1/messages`, headers: { "x-api-key": ANTHROPIC_API_KEY } },
+  { path: `${T}/_relay/nothing?token=${RELAY_TOKEN}`, headers: { authorization: `Bearer ${OAUTH_TOKEN}` } },
+];
+
+async function runStart(flags: string[]): Promise<{ result: CliResult; log: string }> {
+  const logFile = path.join(home, `log-${flags.join("")}.ndjson`);
+  const cli = startCli(["start", "--port", "0", "-c", configFile, "--log-file", logFile, ...flags], {
+    env: cleanEnv(home, { LLM_RELAY_TOKEN: RELAY_TOKEN, TEST_INJECTED_KEY: INJECTED_KEY }),
+    cwd: home,
+  });
+  try {
+    const [, url] = await cli.waitFor(/listening\s+(http:\/\/127\.0\.0\.1:\d+)/);
+    for (const probe of probes) {
+      await send(`${url}${probe.path}`, { method: "POST", headers: probe.headers, body: probe.body ?? json });
+    }
+    // Each request's record is printed when it finishes; wait until all are out, then stop.
+    const expected = probes.length;
+    const countRecords = () =>
+      flags.includes("--json")
+        ? cli.stdout().split("\n").filter((l) => l.startsWith("{")).length
+        : cli.stdout().split("\n").filter((l) => /^\d\d:\d\d:\d\d /.test(l)).length;
+    const deadline = Date.now() + 10_000;
+    while (countRecords() < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(countRecords(), cli.stdout()).toBe(expected);
+  } finally {
+    cli.child.kill("SIGINT");
+  }
+  const result = await cli.exited;
+  const log = await readFile(logFile, "utf8").catch(() => "");
+  return { result, log };
+}
+
+describe("no secret in any output of start", () => {
+  it("--verbose: request lines and decision lines, no secret in any form", async () => {
+    const { result, log } = await runStart(["--verbose"]);
+    const everything = `${result.stdout}\n${result.stderr}\n${log}`;
+    expect(findLeaks(everything)).toEqual([]);
+    expect(result.code).toBe(0);
+    // the decisions were printed, redacted
+    expect(result.stdout).toMatch(/authorization\s+forward\s+Bearer sk-ant-oat01-…\[len=108 #[0-9a-f]{6}\]/);
+    expect(result.stdout).toMatch(/authorization\s+withhold\s+Bearer sk-ant-oat01-…\[len=108 #[0-9a-f]{6}\]/);
+    expect(result.stdout).toMatch(/x-api-key\s+set\s+sk-or-v1-…\[len=73 #[0-9a-f]{6}\]/);
+    expect(result.stdout).toMatch(/key=AIza…\[len=39 #[0-9a-f]{6}\]/);
+    expect(result.stdout).toContain(" 502 ");
+    expect(result.stdout).toContain(" 401 ");
+    // the log file got the records too (NDJSON, decisions since --verbose)
+    expect(log.trim().split("\n")).toHaveLength(probes.length);
+  });
+
+  it("--json: NDJSON records only on stdout, no secret in any form", async () => {
+    const { result, log } = await runStart(["--json"]);
+    expect(findLeaks(`${result.stdout}\n${result.stderr}\n${log}`)).toEqual([]);
+    const records = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records).toHaveLength(probes.length);
+    for (const record of records) {
+      expect(record.type).toBe("request");
+      expect(record.decisions).toBeUndefined();
+    }
+  });
+
+  it("--verbose --json: every record carries its decisions, redacted", async () => {
+    const { result, log } = await runStart(["--verbose", "--json"]);
+    expect(findLeaks(`${result.stdout}\n${result.stderr}\n${log}`)).toEqual([]);
+    const records = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as { status: number; provider?: string; decisions?: Array<{ header: string; action: string; value: string }> });
+    expect(records).toHaveLength(probes.length);
+    const routed = records.filter((r) => r.provider !== undefined);
+    expect(routed.length).toBeGreaterThanOrEqual(9);
+    for (const record of routed) {
+      expect(record.decisions?.length, JSON.stringify(record)).toBeGreaterThan(0);
+    }
+    const first = records[0]!;
+    expect(first.decisions!.find((d) => d.header === "authorization")).toMatchObject({ action: "forward" });
+    expect(first.decisions!.find((d) => d.header === "connection")).toMatchObject({ action: "strip" });
+    const injected = records.find((r) => r.provider === "injected")!;
+    expect(injected.decisions!.find((d) => d.header === "x-api-key")).toMatchObject({ action: "set" });
+  });
+});
