@@ -39,8 +39,12 @@ export function parseHeaderFlags(flags: readonly string[]): HeaderMap {
 }
 
 export async function runExplain(flags: ExplainFlags): Promise<number> {
-  const settings = await resolveSettings({ ...(flags.config !== undefined ? { config: flags.config } : {}) });
-  const headers = parseHeaderFlags(flags.header);
+  // explain sends nothing, so an untrusted project config only gets a warning (§8).
+  const settings = await resolveSettings({ ...(flags.config !== undefined ? { config: flags.config } : {}) }, { untrustedConfig: "warn" });
+  // Every request the relay sees carries Host (RFC 9112 §3.2); default it to the listen address
+  // so the dry run shows the same `host` decision a live request gets.
+  const listenHost = settings.host.includes(":") && !settings.host.startsWith("[") ? `[${settings.host}]` : settings.host;
+  const headers = { host: `${listenHost}:${settings.port}`, ...parseHeaderFlags(flags.header) };
   if (!flags.path.startsWith("/")) throw new CliError(`--path must start with "/"`);
   const queryAt = flags.path.indexOf("?");
   const rawPath = queryAt === -1 ? flags.path : flags.path.slice(0, queryAt);

@@ -4,8 +4,21 @@
  */
 import type { ResolvedConfig } from "../config/resolve.js";
 import { loadConfig } from "../config/load.js";
+import {
+  executableProjectConfig,
+  exposedHost,
+  fileIsTrusted,
+  fileMode,
+  literalSecretPaths,
+  needsApproval,
+  readableByOthers,
+  untrustedCodeMessage,
+  untrustedMessage,
+  untrustedOrigins,
+} from "../config/trust.js";
 import { chalkFor } from "../log/color.js";
 import { createReporter, type LineSink, type Reporter } from "../log/reporter.js";
+import { isLoopbackHost } from "../relay/guards.js";
 import { CliError, knownSecrets } from "./errors.js";
 
 export interface RelayFlags {
@@ -25,6 +38,8 @@ export interface RelaySettings {
   token?: string | undefined;
   /** Where the token came from, to print a paste-able URL without printing the token. */
   tokenSource?: "flag" | "env" | "config" | undefined;
+  /** False when an untrusted project config was let through (only `explain` allows that). */
+  trusted: boolean;
 }
 
 export function portFromEnv(env: NodeJS.ProcessEnv): number | undefined {
@@ -36,11 +51,45 @@ export function portFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   return Number(raw);
 }
 
-export async function resolveSettings(flags: RelayFlags, defaults: { port?: number } = {}): Promise<RelaySettings> {
+/**
+ * §8 config trust: a project config that would send credentials beyond the official origins is
+ * refused until `llm-relay trust` approves that exact file; `explain` sends nothing, so it only
+ * warns. A literal secret in a file others can read gets a warning (never the value).
+ */
+async function checkConfigFile(config: ResolvedConfig, env: NodeJS.ProcessEnv, untrusted: "refuse" | "warn"): Promise<boolean> {
+  const file = config.source.file;
+  if (file === undefined) return true;
+  const literals = literalSecretPaths(config);
+  if (literals.length > 0) {
+    const mode = await fileMode(file);
+    if (mode !== undefined && readableByOthers(mode)) {
+      process.stderr.write(
+        `llm-relay: warning: ${file} holds a literal secret (${literals.join(", ")}) and is readable by other users ` +
+          `(mode ${(mode & 0o777).toString(8).padStart(3, "0")}); run chmod 600 on it, or use { env: "NAME" }\n`,
+      );
+    }
+  }
+  if (!needsApproval(config) || (await fileIsTrusted(file, env))) return true;
+  const message = untrustedMessage(file, untrustedOrigins(config), exposedHost(config));
+  if (untrusted === "refuse") throw new CliError(message);
+  process.stderr.write(`llm-relay: warning: ${message.replace(/^refusing to use/, "start and exec would refuse")}\n`);
+  return false;
+}
+
+export async function resolveSettings(
+  flags: RelayFlags,
+  defaults: { port?: number; untrustedConfig?: "refuse" | "warn" } = {},
+): Promise<RelaySettings> {
   const env = process.env;
+  if (flags.config === undefined && !env.LLM_RELAY_CONFIG) {
+    // A project config that is code would run on load, before any check below: approval first.
+    const code = await executableProjectConfig(process.cwd(), env);
+    if (code !== undefined && !(await fileIsTrusted(code, env))) throw new CliError(untrustedCodeMessage(code));
+  }
   const config = await loadConfig(flags.config === undefined ? { env } : { configFile: flags.config, env });
   for (const provider of config.providers.values()) if (provider.apiKey) knownSecrets.add(provider.apiKey.reveal());
   if (config.token) knownSecrets.add(config.token.reveal());
+  const trusted = await checkConfigFile(config, env, defaults.untrustedConfig ?? "refuse");
 
   let token: string | undefined;
   let tokenSource: RelaySettings["tokenSource"];
@@ -52,12 +101,21 @@ export async function resolveSettings(flags: RelayFlags, defaults: { port?: numb
     knownSecrets.add(token);
   }
 
+  const host = flags.host ?? config.host;
+  // §8: beyond loopback the relay is reachable by other machines; without a token startRelay refuses.
+  if (token !== undefined && !isLoopbackHost(host.replace(/^\[|\]$/g, ""))) {
+    process.stderr.write(
+      `llm-relay: warning: listening on ${host}: other machines can reach the relay; every client must present the token\n`,
+    );
+  }
+
   return {
     config,
-    host: flags.host ?? config.host,
+    host,
     port: flags.port ?? defaults.port ?? portFromEnv(env) ?? config.port,
     token,
     tokenSource,
+    trusted,
   };
 }
 

@@ -11,11 +11,24 @@ export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_HOSTNAMES.has(h) || /^127(?:\.\d{1,3}){3}$/.test(h) || h.endsWith(".localhost");
 }
 
-/** Host header values this listener answers to: loopback names with its port, plus the configured host. */
-export function allowedHosts(port: number, configuredHost: string): Set<string> {
+/** Addresses that mean "every interface" (RFC 1122 §3.2.1.3 for 0.0.0.0; `::` for IPv6). */
+export function isWildcardHost(host: string): boolean {
+  return ["0.0.0.0", "::", "[::]"].includes(host);
+}
+
+/**
+ * Host header values this listener answers to: loopback names with its port, plus the configured
+ * host. A wildcard host is reached by the machine's own addresses and name, so those are passed
+ * in (`machineNames`); a rebinding page's own domain is never among them.
+ */
+export function allowedHosts(port: number, configuredHost: string, machineNames: readonly string[] = []): Set<string> {
   const names = ["127.0.0.1", "localhost", "[::1]"];
   const bare = configuredHost.replace(/^\[|\]$/g, "");
-  if (!isLoopbackHost(bare)) names.push(bare.includes(":") ? `[${bare}]` : bare);
+  const extra = isWildcardHost(bare) ? machineNames : [bare];
+  for (const name of extra) {
+    const plain = name.replace(/^\[|\]$/g, "");
+    if (!isLoopbackHost(plain)) names.push(plain.includes(":") ? `[${plain}]` : plain);
+  }
   const allowed = new Set<string>();
   for (const name of names) {
     allowed.add(`${name}:${port}`.toLowerCase());

@@ -1,0 +1,136 @@
+/**
+ * The pure half of config trust (DESIGN §8) and of crash-output hygiene, as tables: which
+ * origins need approval, which sources are trusted without it, hash pinning, literal-secret
+ * detection, and `printError` scrubbing secrets from whatever an error message quotes.
+ */
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { resolveConfig, type ConfigSource } from "../../src/config/resolve.js";
+import type { RelayConfig } from "../../src/config/schema.js";
+import {
+  EMPTY_STORE,
+  isTrusted,
+  literalSecretPaths,
+  needsApproval,
+  readableByOthers,
+  untrustedOrigins,
+  withApproval,
+} from "../../src/config/trust.js";
+import { knownSecrets, printError } from "../../src/cli/errors.js";
+import { findLeaks, INJECTED_KEY, OPENROUTER_KEY, RELAY_TOKEN } from "../fixtures/tokens.js";
+
+const SEARCHED: ConfigSource = { file: "/repo/.llm-relayrc.json", via: "search" };
+const env = { KEY: OPENROUTER_KEY };
+const resolve = (raw: RelayConfig, source: ConfigSource = SEARCHED) => resolveConfig(raw, { source, env });
+const provider = (baseUrl: string, extra: object = {}) => ({ providers: { p: { kind: "anthropic" as const, baseUrl, ...extra } } });
+
+describe("untrustedOrigins", () => {
+  it.each([
+    ["the embedded default", {}, []],
+    ["the official Anthropic origin with a path prefix", provider("https://api.anthropic.com/v1beta"), []],
+    ["the official OpenAI origin with a key", provider("https://api.openai.com", { apiKey: { env: "KEY" } }), []],
+    ["the official Gemini origin", provider("https://generativelanguage.googleapis.com"), []],
+    ["loopback 127.0.0.1", provider("http://127.0.0.1:11434", { apiKey: { env: "KEY" } }), []],
+    ["loopback localhost", provider("http://localhost:4000"), []],
+    ["loopback [::1]", provider("http://[::1]:4000"), []],
+    ["a gateway with an apiKey", provider("https://gw.example/api", { apiKey: { env: "KEY" } }), [{ origin: "https://gw.example", carries: ["apiKey"] }]],
+    ["a gateway receiving client credentials", provider("https://gw.example"), [{ origin: "https://gw.example", carries: ["client credentials"] }]],
+    ["OpenRouter (not an official origin)", provider("https://openrouter.ai/api"), [{ origin: "https://openrouter.ai", carries: ["client credentials"] }]],
+    ["plain http to the official host", provider("http://api.anthropic.com"), [{ origin: "http://api.anthropic.com", carries: ["client credentials"] }]],
+    ["a look-alike host", provider("https://api.anthropic.com.evil.example"), [{ origin: "https://api.anthropic.com.evil.example", carries: ["client credentials"] }]],
+    ["a LAN address", provider("http://192.168.1.20:8080"), [{ origin: "http://192.168.1.20:8080", carries: ["client credentials"] }]],
+    [
+      "the built-in anthropic redefined",
+      { providers: { anthropic: { kind: "anthropic" as const, baseUrl: "https://gw.example" } } },
+      [{ origin: "https://gw.example", carries: ["client credentials"] }],
+    ],
+  ])("%s", (_name, raw, expected) => {
+    const found = untrustedOrigins(resolve(raw)).map(({ origin, carries }) => ({ origin, carries }));
+    expect(found).toEqual(expected);
+  });
+});
+
+describe("needsApproval", () => {
+  const offsite = provider("https://gw.example", { apiKey: { env: "KEY" } });
+  it.each([
+    ["found by search, off-site", true, offsite, SEARCHED],
+    ["found by search, official only", false, {}, SEARCHED],
+    ["found by search, listening beyond loopback", true, { host: "0.0.0.0" }, SEARCHED],
+    ["--config, off-site", false, offsite, { file: "/repo/x.json", via: "flag" }],
+    ["LLM_RELAY_CONFIG, off-site", false, offsite, { file: "/repo/x.json", via: "env" }],
+    ["the user config folder, off-site", false, offsite, { file: "/home/u/.config/llm-relay/config.json", via: "user" }],
+    ["an inline config (startRelay API), off-site", false, offsite, { via: "inline" }],
+  ] as const)("%s → needs approval: %s", (_name, expected, raw, source) => {
+    expect(needsApproval(resolve(raw, source))).toBe(expected);
+  });
+});
+
+describe("hash pinning", () => {
+  const a = "a".repeat(64);
+  const b = "b".repeat(64);
+  it("trusts only an approved hash; re-approving a path replaces its old hash", () => {
+    expect(isTrusted(a, EMPTY_STORE)).toBe(false);
+    const once = withApproval(EMPTY_STORE, "/repo/.llm-relayrc.json", a, new Date(0));
+    expect(isTrusted(a, once)).toBe(true);
+    expect(isTrusted(b, once)).toBe(false);
+    const edited = withApproval(once, "/repo/.llm-relayrc.json", b, new Date(0));
+    expect(isTrusted(b, edited)).toBe(true);
+    expect(isTrusted(a, edited)).toBe(false);
+  });
+});
+
+describe("literal secrets", () => {
+  it.each([
+    ["an env reference", { ...provider("https://gw.example", { apiKey: { env: "KEY" } }), token: { env: "KEY" } }, []],
+    ["a literal apiKey", provider("https://gw.example", { apiKey: INJECTED_KEY }), ["providers.p.apiKey"]],
+    ["a literal token", { token: RELAY_TOKEN }, ["token"]],
+  ])("%s", (_name, raw, expected) => {
+    expect(literalSecretPaths(resolve(raw as RelayConfig))).toEqual(expected);
+  });
+
+  it.each([
+    ["0600", false],
+    ["0400", false],
+    ["0640", true],
+    ["0604", true],
+    ["0644", true],
+  ])("mode %s readable by others: %s", (mode, expected) => {
+    expect(readableByOthers(0o100000 | parseInt(mode, 8))).toBe(expected);
+  });
+});
+
+describe("crash output", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    knownSecrets.clear();
+  });
+
+  it.each([
+    ["raw", (s: string) => `request failed with header x-api-key: ${s}`],
+    ["base64 (Basic auth)", (s: string) => `Authorization: Basic ${Buffer.from(s).toString("base64")}`],
+    ["URL-encoded", (s: string) => `GET /v1?token=x&other=${encodeURIComponent(s)}`],
+    ["in a proxy URL's userinfo", (s: string) => `connect ECONNREFUSED via http://user:${s}@127.0.0.1:1`],
+    ["in a key= query of a URL", (s: string) => `fetch https://gw.example/v1?key=${s} failed`],
+  ])("an internal error quoting a secret %s prints it redacted", (_name, message) => {
+    knownSecrets.add(INJECTED_KEY);
+    const writes: string[] = [];
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    printError(new TypeError(message(INJECTED_KEY)));
+    const out = writes.join("");
+    expect(out).toMatch(/^llm-relay: internal error: /);
+    expect(findLeaks(out, [INJECTED_KEY])).toEqual([]);
+    expect(out).not.toMatch(/\n\s+at /);
+  });
+
+  it("a URL with userinfo or key= is redacted even when the secret was never registered", () => {
+    const writes: string[] = [];
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    printError(new Error(`proxy http://proxyuser:${OPENROUTER_KEY}@10.0.0.1:3128 and https://gw.example/x?key=${INJECTED_KEY}`));
+    expect(findLeaks(writes.join(""), [OPENROUTER_KEY, INJECTED_KEY])).toEqual([]);
+  });
+});
