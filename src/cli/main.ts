@@ -12,16 +12,38 @@ function parsePort(value: string): number {
   return n;
 }
 
+/** Wording that differs between `start` and `exec` for the options they share. */
+interface RelayOptionText {
+  port: string;
+  host: string;
+  token: string;
+  logFile: string;
+}
+
+const START_TEXT: RelayOptionText = {
+  port: "port to listen on (default 8742; env LLM_RELAY_PORT)",
+  host: "address to listen on (default 127.0.0.1; others need a token)",
+  token: "require this token from clients (env LLM_RELAY_TOKEN)",
+  logFile: "also append NDJSON request records to this file",
+};
+
+const EXEC_TEXT: RelayOptionText = {
+  port: "port to listen on (default 0: an ephemeral port)",
+  host: "loopback address to listen on (default 127.0.0.1)",
+  token: "use this session token instead of a fresh random one",
+  logFile: "write request lines to this file instead (- for stderr)",
+};
+
 /** Options shared by `start` and `exec`. */
-function relayOptions(command: Command, defaultPortNote: string): Command {
+function relayOptions(command: Command, text: RelayOptionText): Command {
   return command
-    .option("-p, --port <port>", `port to listen on (${defaultPortNote}; env LLM_RELAY_PORT)`, parsePort)
-    .option("--host <addr>", "address to listen on (default 127.0.0.1; others need a token)")
-    .option("--token <token>", "require this token from clients (env LLM_RELAY_TOKEN)")
+    .option("-p, --port <port>", text.port, parsePort)
+    .option("--host <addr>", text.host)
+    .option("--token <token>", text.token)
     .option("-c, --config <file>", "config file (env LLM_RELAY_CONFIG; default: search, then ~/.config/llm-relay)")
     .option("-v, --verbose", "print every header decision under each request line")
     .option("--json", "print request records as NDJSON")
-    .option("--log-file <file>", "also append NDJSON request records to this file");
+    .option("--log-file <file>", text.logFile);
 }
 
 async function run(action: () => Promise<number | void>): Promise<void> {
@@ -39,9 +61,11 @@ export function buildProgram(): Command {
     .description("A local relay for LLM clients that keeps credentials where they belong.")
     .version(VERSION, "-V, --version")
     .showHelpAfterError("(run llm-relay --help for usage)")
+    // Needed by exec's passThroughOptions: program options come before the subcommand.
+    .enablePositionalOptions()
     .configureOutput({ outputError: (text, write) => write(text) });
 
-  relayOptions(program.command("start").description("start the relay and log each request"), "default 8742").action(
+  relayOptions(program.command("start").description("start the relay and log each request"), START_TEXT).action(
     (opts) => run(async () => (await import("./start.js")).runStart(opts)),
   );
 
@@ -58,9 +82,45 @@ export function buildProgram(): Command {
     .option("--json", "print the decisions as JSON")
     .action((opts) => run(async () => (await import("./explain.js")).runExplain(opts)));
 
-  // exec: registered below by src/cli/exec.ts's owner.
-  // config / init / doctor: registered below by their owner.
-  // trust: registered below by its owner.
+  const exec = relayOptions(
+    program
+      .command("exec")
+      .description("run a command with a private relay: its ANTHROPIC_BASE_URL/OPENAI_BASE_URL point at it")
+      .usage("[options] -- <command> [args...]")
+      .argument("<command>", "the command to run (found on PATH; no shell)")
+      .argument("[args...]", "its arguments, passed through untouched")
+      .addHelpText(
+        "after",
+        "\nRequest lines go to $XDG_STATE_HOME/llm-relay/exec-<time>-<pid>.log (plain text; NDJSON with --json);\n" +
+          "--log-file FILE chooses the file, --log-file - sends them to stderr. Each run makes its own session token.\n" +
+          "Exit code: the command's; 128+n if signal n killed it; 127 not found; 126 not executable.\n",
+      ),
+    EXEC_TEXT,
+  );
+  // Options after the command belong to it (`exec claude --resume`), not to exec.
+  exec.passThroughOptions();
+  exec.action((command: string, args: string[], opts) =>
+    run(async () => (await import("./exec.js")).runExec(command, args, opts)),
+  );
+  program
+    .command("config")
+    .description("print the resolved config: its source, providers (keys redacted), routes, defaults; exit 1 if invalid")
+    .option("-c, --config <file>", "config file (env LLM_RELAY_CONFIG; default: search, then ~/.config/llm-relay)")
+    .option("--json", "print it as JSON")
+    .action((opts) => run(async () => (await import("./config.js")).runConfig(opts)));
+  program
+    .command("init")
+    .description("write a commented starter llm-relay.config.mjs in the current folder")
+    .option("--force", "overwrite an existing llm-relay.config.mjs")
+    .action((opts) => run(async () => (await import("./init.js")).runInit(opts)));
+  program
+    .command("doctor")
+    .description("check the environment, config, port and provider reachability; exit 1 if a check fails")
+    .action(() => run(async () => (await import("./doctor.js")).runDoctor()));
+  program
+    .command("trust [file]")
+    .description("approve a project config that sends credentials beyond the official origins (pinned to its SHA-256)")
+    .action((file: string | undefined) => run(async () => (await import("./trust.js")).runTrust(file)));
 
   return program;
 }
