@@ -1,6 +1,7 @@
 /**
  * `llm-relay start`: run the relay in the foreground, one line per request, a summary on exit.
  */
+import { constants } from "node:os";
 import { chalkFor } from "../log/color.js";
 import { openLogFile } from "../log/log-file.js";
 import type { RequestRecord } from "../log/record.js";
@@ -27,15 +28,12 @@ export async function runStart(flags: RelayFlags): Promise<number> {
     token: settings.token,
     onRecord,
   });
-  const err = chalkFor(process.stderr);
-  process.stderr.write(`${formatBanner({ config: settings.config, url: relay.url, tokenSource: settings.tokenSource, chalk: err })}\n`);
-
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
         process.stderr.write(`llm-relay: ${signal} again, exiting now\n`);
-        process.exit(signal === "SIGINT" ? 130 : 143);
+        process.exit(128 + (constants.signals[signal] ?? 15));
       }
       stopping = true;
       const waiting = relay.inFlight;
@@ -52,6 +50,12 @@ export async function runStart(flags: RelayFlags): Promise<number> {
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
-    process.on("SIGHUP", () => logFile?.reopen());
+    // SIGHUP means "reopen the log" to a relay writing a log file under logrotate (nginx, syslog);
+    // to one in a terminal it means the terminal closed, and a relay left running would be orphaned.
+    if (logFile) process.on("SIGHUP", () => logFile.reopen());
+    else process.on("SIGHUP", stop);
+    // Only now: a supervisor that sees the banner may signal at once, and must get a clean stop.
+    const err = chalkFor(process.stderr);
+    process.stderr.write(`${formatBanner({ config: settings.config, url: relay.url, tokenSource: settings.tokenSource, chalk: err })}\n`);
   });
 }

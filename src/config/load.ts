@@ -27,19 +27,45 @@ export function userConfigDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, MODULE_NAME);
 }
 
-function describeLoadError(file: string, error: unknown): ConfigError {
+/** Loader messages start with a header naming the file, which our own message already does. */
+const LOADER_HEADER = /^(?:JSON|YAML|TypeScript) Error in /;
+/** Code-frame lines (`> 1 | {"apiKey": …`, `    |   ^`, `-----^`): they quote the file, which may hold a key. */
+const CODE_FRAME = /^(?:>?\s*\d*\s*\||-+\^)/;
+
+/**
+ * The one line of a loader's error worth showing: no header, no code frame, and no quoted source
+ * (parse-json appends `while parsing '{"apiKey": "sk-…'`), so a literal key in a broken file is
+ * never printed.
+ */
+export function loaderErrorLine(message: string): string {
+  const lines = message
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !LOADER_HEADER.test(line) && !CODE_FRAME.test(line));
+  const line = lines[0] ?? "unreadable file";
+  return line.replace(/ while parsing .*$/, "").replace(/ near '.*$/, "");
+}
+
+/** Map what cosmiconfig and its loaders throw to a ConfigError a user can act on. */
+export function describeLoadError(file: string, error: unknown): ConfigError {
   const err = error as NodeJS.ErrnoException;
   if (err?.code === "ENOENT") return new ConfigError(`config file not found: ${file}`);
   if (err?.code === "EISDIR") return new ConfigError(`config path is a folder, not a file: ${file}`);
   const message = err instanceof Error ? err.message : String(err);
-  if (/\.[cm]?ts$/.test(file) && /Cannot find (module|package) 'typescript'/.test(message)) {
+  const isTs = /\.[cm]?ts$/.test(file);
+  if (isTs && /Cannot find (module|package) 'typescript'/.test(message)) {
     return new ConfigError(
       `cannot load ${file}: TypeScript config files need the "typescript" package.\n` +
         `  Install it next to the config (npm install --save-dev typescript) or rename the file to .mjs.`,
     );
   }
-  // First line only: loaders' later lines can quote the file's source, which may hold a key.
-  return new ConfigError(`cannot load config ${file}: ${message.split("\n")[0]}`);
+  // A syntax error in a JS/TS config: the import fails, cosmiconfig retries with require(), and
+  // Node 20's require(esm) reports an internal assertion instead of the real SyntaxError.
+  if (err?.code === "ERR_INTERNAL_ASSERTION" || /^Cannot require\(\) ES Module/.test(message)) {
+    const check = isTs ? `npx tsc --noEmit ${file}` : `node --check ${file}`;
+    return new ConfigError(`cannot load config ${file}: it has a syntax error (run \`${check}\` to see where)`);
+  }
+  return new ConfigError(`cannot load config ${file}: ${loaderErrorLine(message)}`);
 }
 
 /** Find and read the config file; `undefined` raw means the embedded default. Throws ConfigError. */

@@ -84,7 +84,9 @@ export function defineConfig(config: RelayConfig): RelayConfig {
 function formatIssues(error: z.ZodError, where: string): string {
   const lines = error.issues.map((issue) => {
     const path = issue.path.length > 0 ? issue.path.map(String).join(".") : "(top level)";
-    return `  ${path}: ${issue.message}`;
+    // A bad record key (a provider name) carries the key schema's own message one level down.
+    const message = issue.code === "invalid_key" ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+    return `  ${path}: ${message}`;
   });
   return `invalid config in ${where}:\n${lines.join("\n")}`;
 }

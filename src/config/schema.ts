@@ -80,6 +80,18 @@ export const routeSchema = z
   });
 export type RouteConfig = z.infer<typeof routeSchema>;
 
+/**
+ * A provider's name is also its path prefix (`/openrouter/v1/messages`, DESIGN §3 step 1), so a
+ * name that is an API version segment would capture every request (`/v1/messages` → provider "v1").
+ */
+const API_VERSION_SEGMENT = /^v\d+(?:(?:alpha|beta)\d*)?$/i;
+const providerName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/i, { message: "provider names are letters, digits, - and _" })
+  .refine((name) => !API_VERSION_SEGMENT.test(name), {
+    message: "a provider name is its path prefix, and this one is an API version segment (/v1/…): it would capture every request; pick another name",
+  });
+
 const port = z.number().int().min(0).max(65535);
 const ms = z.number().int().positive();
 
@@ -87,7 +99,7 @@ export const configSchema = z.strictObject({
   port: port.optional(),
   host: z.string().min(1).optional(),
   token: secretRef.optional(),
-  providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, { message: "provider names are letters, digits, - and _" }), providerSchema).optional(),
+  providers: z.record(providerName, providerSchema).optional(),
   routes: z.array(routeSchema).optional(),
   defaultProvider: z.string().min(1).optional(),
   timeouts: z

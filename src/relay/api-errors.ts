@@ -3,14 +3,14 @@
  * them as ordinary API errors with a message that starts with `llm-relay:`.
  */
 import type { ProviderKind } from "../config/schema.js";
-import { isOpenAIPath } from "../routing/api-paths.js";
+import { looksLikeOpenAIRequest } from "../routing/api-paths.js";
 
 export type ApiShape = "anthropic" | "openai";
 
 /** The provider's kind decides; before routing, the path does. */
 export function apiShapeFor(kind: ProviderKind | undefined, path: string): ApiShape {
   if (kind !== undefined) return kind === "anthropic" ? "anthropic" : "openai";
-  return isOpenAIPath(path) ? "openai" : "anthropic";
+  return looksLikeOpenAIRequest(path) ? "openai" : "anthropic";
 }
 
 /** Anthropic's documented error types by status (docs.anthropic.com, "Errors"). */

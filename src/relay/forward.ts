@@ -68,6 +68,11 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
   private clientGone = false;
   private tap: UsageTap | undefined;
   private done = false;
+  /** The response body is compressed: nothing can be appended to it in clear text. */
+  private encoded = false;
+  /** The bytes relayed so far end on an SSE event boundary (a blank line), where an event may be added. */
+  private atEventBoundary = true;
+  private tail: Buffer = Buffer.alloc(0);
 
   constructor(private readonly x: Exchange) {
     x.res.on("close", this.onClientClose);
@@ -99,7 +104,9 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
     const type = Array.isArray(contentType) ? contentType[0] : contentType;
     record.stream = type !== undefined && type.startsWith("text/event-stream");
     const encoding = headers["content-encoding"];
-    this.tap = createUsageTap(type, Array.isArray(encoding) ? encoding[0] : encoding);
+    const firstEncoding = Array.isArray(encoding) ? encoding[0] : encoding;
+    this.encoded = firstEncoding !== undefined && firstEncoding.trim().toLowerCase() !== "identity";
+    this.tap = createUsageTap(type, firstEncoding);
     const out = responseHeadersToRelay(headers);
     if (statusMessage) res.writeHead(statusCode, statusMessage, out);
     else res.writeHead(statusCode, out);
@@ -110,6 +117,12 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.tap?.push(chunk);
+    if (this.x.record.stream && chunk.length > 0) {
+      // A tiny chunk may finish a blank line the previous one began.
+      const tail = chunk.length >= 3 ? chunk : Buffer.concat([this.tail, chunk]);
+      this.atEventBoundary = endsWithBlankLine(tail);
+      this.tail = tail.subarray(-3);
+    }
     if (!this.x.res.write(chunk)) controller.pause();
   }
 
@@ -140,10 +153,12 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
         ...(unread ? { connection: "close" } : {}),
       });
       res.end(body);
-    } else if (record.stream) {
+    } else if (record.stream && !this.encoded && this.atEventBoundary) {
       res.end(errorEvent(shape, failure.code, failure.message));
     } else {
-      // A JSON body cut short cannot be repaired; closing tells the client it is incomplete.
+      // A JSON body cut short, a compressed stream, or an SSE event cut mid-line cannot be
+      // repaired (an event appended there would be garbled into the broken one); closing the
+      // connection tells the client the response is incomplete.
       res.destroy();
     }
     this.finish();
@@ -160,6 +175,20 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
     this.x.onDone(record);
   }
 }
+
+/**
+ * Whether a chunk ends with a blank line, the end of an SSE event (WHATWG HTML §9.2.6: lines end
+ * in CRLF, LF or CR), judged from the last three bytes relayed.
+ */
+function endsWithBlankLine(chunk: Buffer): boolean {
+  const n = chunk.length;
+  const last = chunk[n - 1];
+  if (last === LF) return n >= 2 && (chunk[n - 2] === LF || (chunk[n - 2] === CR && n >= 3 && (chunk[n - 3] === LF || chunk[n - 3] === CR)));
+  if (last === CR) return n >= 2 && (chunk[n - 2] === CR || chunk[n - 2] === LF);
+  return false;
+}
+const LF = 0x0a;
+const CR = 0x0d;
 
 export function forwardExchange(x: Exchange): void {
   if (x.provider.apiKey) x.secrets.push(x.provider.apiKey.reveal());

@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { hostname, networkInterfaces } from "node:os";
 import { performance } from "node:perf_hooks";
 import { EnvHttpProxyAgent, type Dispatcher } from "undici";
 import type { ResolvedConfig, ResolvedProvider } from "../config/resolve.js";
@@ -16,7 +17,7 @@ import { VERSION } from "../version.js";
 import { apiShapeFor, errorBody, type RelayErrorCode } from "./api-errors.js";
 import { forwardExchange } from "./forward.js";
 import { planRequest } from "./plan.js";
-import { allowedHosts, isLoopbackHost, isLoopbackOrigin, takePathToken, tokenAccepted } from "./guards.js";
+import { allowedHosts, isLoopbackHost, isLoopbackOrigin, isWildcardHost, takePathToken, tokenAccepted } from "./guards.js";
 import { limitBody, readBodyHead } from "./request-body.js";
 
 export interface RelayServerOptions {
@@ -65,6 +66,15 @@ function contentLength(req: IncomingMessage): number | undefined {
 function hasBody(req: IncomingMessage): boolean {
   const length = contentLength(req);
   return (length !== undefined && length > 0) || req.headers["transfer-encoding"] !== undefined;
+}
+
+/** This machine's interface addresses and name: how other machines reach a wildcard listener. */
+function machineNames(): string[] {
+  const names = [hostname()];
+  for (const entries of Object.values(networkInterfaces())) {
+    for (const entry of entries ?? []) if (!entry.internal && !entry.address.includes("%")) names.push(entry.address);
+  }
+  return names;
 }
 
 /** Node keeps at most this many headers per request and silently drops the rest; we refuse instead. */
@@ -165,7 +175,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     if (origin !== undefined && !isLoopbackOrigin(origin)) {
       return fail(403, "forbidden_origin", "cross-site requests from browsers are refused");
     }
-    if (req.rawHeaders.length / 2 >= MAX_HEADERS) {
+    if (req.rawHeaders.length / 2 > MAX_HEADERS) {
       return fail(431, "headers_too_large", `more than ${MAX_HEADERS} request headers`);
     }
 
@@ -301,7 +311,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
 
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : requestedPort;
-  hosts = allowedHosts(port, host);
+  hosts = allowedHosts(port, host, isWildcardHost(host) ? machineNames() : []);
   const urlHost = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
 
   // A provider pointing back at this listener would relay to itself forever.

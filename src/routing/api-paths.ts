@@ -44,6 +44,17 @@ export function isOpenAIPath(path: string): boolean {
   return OPENAI_PATHS.some((p) => pathHasPrefix(path, p));
 }
 
+/**
+ * For the shape of an error before any provider is known: an OpenAI path, possibly below one
+ * unknown first segment (`/olama/v1/chat/completions`, a typo in a provider prefix), is an
+ * OpenAI client's request, and its SDK should get an OpenAI-shaped error.
+ */
+export function looksLikeOpenAIRequest(path: string): boolean {
+  if (isOpenAIPath(path)) return true;
+  const secondSlash = path.indexOf("/", 1);
+  return secondSlash !== -1 && isOpenAIPath(path.slice(secondSlash));
+}
+
 export function isAnthropicPath(path: string): boolean {
   return ANTHROPIC_PATHS.some((p) => pathHasPrefix(path, p));
 }

@@ -1,11 +1,13 @@
 /**
  * Real clients through the relay: the Anthropic SDK (plain and streaming) and the OpenAI SDK
- * (streaming chat completions), over loopback to the mock upstream.
+ * (streaming chat completions), over loopback to the mock upstream; and relay-made errors (502,
+ * 404, a broken stream's error event) surfacing as each SDK's own API errors.
  */
+import net, { type AddressInfo } from "node:net";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { anthropicMessage, anthropicStream, openaiStream, sendSse, startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
+import { anthropicMessage, anthropicStream, openaiStream, sendSse, sseFrame, startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
 import { mockedDefaults, startTestRelay, type TestRelay } from "../helpers/relay.js";
 import { ANTHROPIC_API_KEY, OAUTH_TOKEN, OPENAI_KEY } from "../fixtures/tokens.js";
 
@@ -14,8 +16,22 @@ let relay: TestRelay;
 
 beforeAll(async () => {
   upstream = await startMockUpstream();
-  relay = await startTestRelay(mockedDefaults(upstream.url));
+  relay = await startTestRelay({
+    providers: {
+      ...mockedDefaults(upstream.url).providers,
+      nowhere: { kind: "anthropic", baseUrl: `http://127.0.0.1:${await closedPort()}` },
+    },
+  });
 });
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 afterAll(async () => {
   await relay?.close();
   await upstream?.close();
@@ -73,5 +89,33 @@ describe("OpenAI SDK through the relay", () => {
     const record = (await relay.waitForRecords(3)).at(-1)!;
     expect(record).toMatchObject({ provider: "openai", status: 200, stream: true, model: "gpt-test" });
     expect(record.usage).toMatchObject({ inputTokens: 9, outputTokens: 4 });
+  });
+});
+
+describe("relay-made errors reach the SDKs as ordinary API errors", () => {
+  it("Anthropic SDK: a stream the upstream breaks raises the relay's error event", async () => {
+    const [first] = anthropicStream(["x"]);
+    upstream.handle((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(sseFrame(first!), () => setTimeout(() => res.socket?.destroy(), 20));
+    });
+    const client = new Anthropic({ apiKey: ANTHROPIC_API_KEY, baseURL: relay.url, maxRetries: 0 });
+    const stream = client.messages.stream({ model: "claude-test", max_tokens: 16, messages: [{ role: "user", content: "hi" }] });
+    await expect(stream.finalMessage()).rejects.toThrow(/llm-relay: /);
+  });
+
+  it("Anthropic SDK: a 502 from an unreachable provider is an APIError with the relay's message", async () => {
+    const client = new Anthropic({ apiKey: ANTHROPIC_API_KEY, baseURL: `${relay.url}/nowhere`, maxRetries: 0 });
+    const error = await client.messages.create({ model: "claude-test", max_tokens: 16, messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Anthropic.APIError);
+    expect((error as InstanceType<typeof Anthropic.APIError>).status).toBe(502);
+    expect(String((error as Error).message)).toMatch(/llm-relay: .*refused the connection/);
+  });
+
+  it("OpenAI SDK: a 404 for an unknown provider prefix is a NotFoundError with the relay's message", async () => {
+    const client = new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${relay.url}/olama/v1`, maxRetries: 0 });
+    const error = await client.chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((error as InstanceType<typeof OpenAI.NotFoundError>).message).toMatch(/llm-relay: no provider for POST \/olama\/v1\/chat\/completions/);
   });
 });

@@ -1,0 +1,264 @@
+/**
+ * Finding, loading and resolving the config (DESIGN §3): the search order, `{ env }` secrets,
+ * validation messages that name the file and key path without printing a secret, `.ts` configs,
+ * and the messages for files that cannot be loaded at all.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describeLoadError, loadConfig, loaderErrorLine } from "../../src/config/load.js";
+import { ConfigError } from "../../src/config/resolve.js";
+import { INJECTED_KEY, OPENROUTER_KEY } from "../fixtures/tokens.js";
+
+let root: string;
+let home: string;
+const savedEnv = { HOME: process.env.HOME, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME };
+
+beforeAll(() => {
+  root = mkdtempSync(path.join(tmpdir(), "llm-relay-config-"));
+});
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+afterEach(() => {
+  for (const [k, v] of Object.entries(savedEnv)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+});
+
+let seq = 0;
+/**
+ * A fresh HOME with a project below it. cosmiconfig reads HOME (its search stops there) and
+ * XDG_CONFIG_HOME (the user folder) from the process environment, so set them for real.
+ */
+function sandbox(): { home: string; project: string; nested: string; userDir: string; env: NodeJS.ProcessEnv } {
+  home = path.join(root, `home${++seq}`);
+  const project = path.join(home, "project");
+  const nested = path.join(project, "packages", "app", "src");
+  const userDir = path.join(home, ".config", "llm-relay");
+  mkdirSync(nested, { recursive: true });
+  process.env.HOME = home;
+  process.env.XDG_CONFIG_HOME = path.join(home, ".config");
+  return { home, project, nested, userDir, env: { HOME: home, XDG_CONFIG_HOME: path.join(home, ".config") } };
+}
+
+function write(file: string, content: unknown): string {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
+  return file;
+}
+
+async function loadError(options: Parameters<typeof loadConfig>[0]): Promise<ConfigError> {
+  try {
+    await loadConfig(options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error("expected loadConfig to fail");
+}
+
+describe("where the config comes from", () => {
+  it("an empty folder gets the embedded default (official Anthropic and OpenAI)", async () => {
+    const { nested, env } = sandbox();
+    const config = await loadConfig({ cwd: nested, env });
+    expect(config.source).toEqual({ via: "default" });
+    expect([...config.providers.values()].map((p) => [p.name, p.baseUrl])).toEqual([
+      ["anthropic", "https://api.anthropic.com"],
+      ["openai", "https://api.openai.com"],
+    ]);
+  });
+
+  it("a project file is found from a nested folder", async () => {
+    const { project, nested, env } = sandbox();
+    const file = write(path.join(project, ".llm-relayrc.json"), { port: 9001 });
+    const config = await loadConfig({ cwd: nested, env });
+    expect(config.source).toEqual({ file, via: "search" });
+    expect(config.port).toBe(9001);
+  });
+
+  it.each(["llm-relay.config.mjs", ".llm-relayrc.yaml", ".config/llm-relayrc.json", "package.json"])(
+    "the project file may be %s",
+    async (name) => {
+      const { project, nested, env } = sandbox();
+      const content =
+        name.endsWith(".mjs") ? "export default { port: 9002 };"
+        : name.endsWith(".yaml") ? "port: 9002\n"
+        : name === "package.json" ? { name: "app", "llm-relay": { port: 9002 } }
+        : { port: 9002 };
+      const file = write(path.join(project, name), content);
+      const config = await loadConfig({ cwd: nested, env });
+      expect(config.source).toEqual({ file, via: "search" });
+      expect(config.port).toBe(9002);
+    },
+  );
+
+  it("the user config folder serves when the project has no file", async () => {
+    const { nested, userDir, env } = sandbox();
+    const file = write(path.join(userDir, "config.json"), { port: 9003 });
+    const config = await loadConfig({ cwd: nested, env });
+    expect(config.source).toEqual({ file, via: "user" });
+    expect(config.port).toBe(9003);
+  });
+
+  it("a project file wins over the user config folder", async () => {
+    const { project, nested, userDir, env } = sandbox();
+    write(path.join(userDir, "config.json"), { port: 9003 });
+    const file = write(path.join(project, ".llm-relayrc.json"), { port: 9004 });
+    const config = await loadConfig({ cwd: nested, env });
+    expect(config.source).toEqual({ file, via: "search" });
+  });
+
+  it("LLM_RELAY_CONFIG wins over the search, --config wins over LLM_RELAY_CONFIG", async () => {
+    const { project, nested, home, env } = sandbox();
+    write(path.join(project, ".llm-relayrc.json"), { port: 9004 });
+    const fromEnv = write(path.join(home, "env.json"), { port: 9005 });
+    const fromFlag = write(path.join(home, "flag.json"), { port: 9006 });
+    const viaEnv = await loadConfig({ cwd: nested, env: { ...env, LLM_RELAY_CONFIG: fromEnv } });
+    expect(viaEnv.source).toEqual({ file: fromEnv, via: "env" });
+    expect(viaEnv.port).toBe(9005);
+    const viaFlag = await loadConfig({ cwd: nested, configFile: fromFlag, env: { ...env, LLM_RELAY_CONFIG: fromEnv } });
+    expect(viaFlag.source).toEqual({ file: fromFlag, via: "flag" });
+    expect(viaFlag.port).toBe(9006);
+  });
+
+  it("--config is resolved against the working folder", async () => {
+    const { nested, env } = sandbox();
+    const file = write(path.join(nested, "relay.json"), { port: 9007 });
+    const config = await loadConfig({ cwd: nested, configFile: "relay.json", env });
+    expect(config.source.file).toBe(file);
+  });
+
+  it("a --config file that does not exist is an error naming it", async () => {
+    const { nested, env } = sandbox();
+    const error = await loadError({ cwd: nested, configFile: "missing.json", env });
+    expect(error.message).toBe(`config file not found: ${path.join(nested, "missing.json")}`);
+  });
+
+  it("a .ts config loads (typescript is a devDependency here)", async () => {
+    const { project, nested, env } = sandbox();
+    const file = write(
+      path.join(project, "llm-relay.config.ts"),
+      [
+        'type Kind = "anthropic" | "openai";',
+        "interface Provider { kind: Kind; baseUrl: string }",
+        'const local: Provider = { kind: "openai", baseUrl: "http://127.0.0.1:11434" };',
+        "const port: number = 9008;",
+        "export default { port, providers: { local } };",
+      ].join("\n"),
+    );
+    const config = await loadConfig({ cwd: nested, env });
+    expect(config.source).toEqual({ file, via: "search" });
+    expect(config.port).toBe(9008);
+    expect(config.providers.get("local")?.baseUrl).toBe("http://127.0.0.1:11434");
+  });
+});
+
+describe("{ env } secrets", () => {
+  it("resolve from the environment", async () => {
+    const { home, env } = sandbox();
+    const file = write(path.join(home, "c.json"), {
+      providers: { or: { kind: "anthropic", baseUrl: "https://openrouter.ai/api", apiKey: { env: "OPENROUTER_API_KEY" } } },
+    });
+    const config = await loadConfig({ configFile: file, env: { ...env, OPENROUTER_API_KEY: OPENROUTER_KEY } });
+    expect(config.providers.get("or")?.apiKey?.reveal()).toBe(OPENROUTER_KEY);
+    // Printing the config never shows it.
+    expect(JSON.stringify(Object.fromEntries(config.providers))).not.toContain(OPENROUTER_KEY);
+  });
+
+  it("a missing variable is an error naming the variable, the file and the key, with no value", async () => {
+    const { home, env } = sandbox();
+    const file = write(path.join(home, "c.json"), {
+      token: INJECTED_KEY,
+      providers: { or: { kind: "anthropic", baseUrl: "https://openrouter.ai/api", apiKey: { env: "OPENROUTER_API_KEY" } } },
+    });
+    const error = await loadError({ configFile: file, env });
+    expect(error.message).toContain(file);
+    expect(error.message).toContain("providers.or.apiKey");
+    expect(error.message).toContain("OPENROUTER_API_KEY is not set");
+    expect(error.message).not.toContain(INJECTED_KEY);
+  });
+
+  it("an empty variable counts as missing", async () => {
+    const { home, env } = sandbox();
+    const file = write(path.join(home, "c.json"), { token: { env: "RELAY_TOKEN_VAR" } });
+    const error = await loadError({ configFile: file, env: { ...env, RELAY_TOKEN_VAR: "" } });
+    expect(error.message).toMatch(/token: environment variable RELAY_TOKEN_VAR is not set/);
+  });
+});
+
+describe("validation errors name the file and the key path", () => {
+  it.each([
+    ["wrong provider kind", { providers: { local: { kind: "ollama", baseUrl: "http://127.0.0.1:1" } } }, "providers.local.kind"],
+    ["baseUrl not http(s)", { providers: { local: { kind: "openai", baseUrl: "ftp://example.com" } } }, "providers.local.baseUrl"],
+    ["baseUrl not a URL", { providers: { local: { kind: "openai", baseUrl: "localhost:11434" } } }, "providers.local.baseUrl"],
+    ["unknown key (a typo)", { providers: { local: { kind: "openai", baseUrl: "http://127.0.0.1:1", apikey: "x" } } }, "providers.local"],
+    ["provider name with a space", { providers: { "my gw": { kind: "openai", baseUrl: "http://127.0.0.1:1" } } }, "providers.my gw"],
+    // The name is also a path prefix: "v1" would swallow /v1/messages and strip the /v1.
+    ["provider named like an API version", { providers: { v1: { kind: "openai", baseUrl: "http://127.0.0.1:1" } } }, "providers.v1"],
+    ["port out of range", { port: 70000 }, "port"],
+    ["route to an unknown provider", { routes: [{ path: "/v1", provider: "nope" }] }, "routes.0.provider"],
+    ["route with no condition", { routes: [{ provider: "anthropic" }] }, "routes.0"],
+    ["unknown defaultProvider", { defaultProvider: "nope" }, "defaultProvider"],
+    ["timeout not a positive integer", { timeouts: { headersMs: -1 } }, "timeouts.headersMs"],
+    ["limit not a number", { limits: { maxBodyBytes: "32MB" } }, "limits.maxBodyBytes"],
+  ])("%s → %s", async (_name, raw, keyPath) => {
+    const { home, env } = sandbox();
+    const file = write(path.join(home, "bad.json"), raw);
+    const error = await loadError({ configFile: file, env });
+    expect(error.message.split("\n")[0]).toBe(`invalid config in ${file}:`);
+    expect(error.message).toMatch(new RegExp(`^  ${keyPath.replace(/\./g, "\\.")}: \\S`, "m"));
+    // Every message says what was expected, not just that something is wrong.
+    expect(error.message).not.toMatch(/Invalid key in record/);
+  });
+
+  it("a literal key with a line break is refused without echoing it", async () => {
+    const { home, env } = sandbox();
+    const file = write(path.join(home, "bad.json"), {
+      providers: { or: { kind: "anthropic", baseUrl: "https://openrouter.ai/api", apiKey: `${OPENROUTER_KEY}\r\nx-evil: 1` } },
+    });
+    const error = await loadError({ configFile: file, env });
+    expect(error.message).toContain("providers.or.apiKey");
+    expect(error.message).not.toContain(OPENROUTER_KEY);
+  });
+});
+
+describe("files that cannot be loaded", () => {
+  it.each([
+    ["broken JSON", "c.json", `{"providers": {"or": {"apiKey": "${OPENROUTER_KEY}",}}}`, /^cannot load config .*c\.json: .*JSON/],
+    ["broken YAML", ".llm-relayrc.yaml", `port: [1\napiKey: ${OPENROUTER_KEY}\n`, /^cannot load config .*\.llm-relayrc\.yaml: .*\(2:1\)$/],
+    ["JS syntax error", "c.mjs", `export default { apiKey: "${OPENROUTER_KEY}",, };`, /^cannot load config .*c\.mjs: it has a syntax error \(run `node --check .*c\.mjs` to see where\)$/],
+    ["TS syntax error", "c.ts", `const port: number = 1 +;\nexport default { apiKey: "${OPENROUTER_KEY}", port };`, /^cannot load config .*c\.ts: it has a syntax error \(run `npx tsc --noEmit .*c\.ts` to see where\)$/],
+    ["JS that throws", "c.mjs", 'throw new Error("config exploded");', /^cannot load config .*c\.mjs: config exploded$/],
+  ])("%s: one clear line that never quotes the file", async (_name, name, content, pattern) => {
+    const { home, env } = sandbox();
+    const file = write(path.join(home, name), content);
+    const error = await loadError({ configFile: file, env });
+    expect(error.message).toMatch(pattern);
+    expect(error.message).not.toContain("\n");
+    expect(error.message).not.toContain(OPENROUTER_KEY.slice(0, 12));
+  });
+
+  it("a searched file that cannot be loaded is named too", async () => {
+    const { project, nested, env } = sandbox();
+    const file = write(path.join(project, ".llm-relayrc.json"), "{ nope");
+    const error = await loadError({ cwd: nested, env });
+    expect(error.message).toContain(`cannot load config ${file}:`);
+  });
+
+  it.each([
+    ["ESM import", "Cannot find package 'typescript' imported from /x/node_modules/cosmiconfig/dist/loaders.js"],
+    ["CommonJS require", "Cannot find module 'typescript'\nRequire stack:\n- /x/node_modules/cosmiconfig/dist/loaders.js"],
+  ])("a .ts config without typescript installed says what to install (%s)", (_name, message) => {
+    const error = describeLoadError("/p/llm-relay.config.ts", Object.assign(new Error(message), { code: "ERR_MODULE_NOT_FOUND" }));
+    expect(error.message).toMatch(/^cannot load \/p\/llm-relay\.config\.ts: TypeScript config files need the "typescript" package\./);
+    expect(error.message).toContain("npm install --save-dev typescript");
+  });
+
+  it("loaderErrorLine drops the header, code frames and quoted source", () => {
+    const parseJson = `JSON Error in /p/c.json: \n\n> 1 | {"apiKey": "sk-x",}\n    |                  ^\n\nExpected double-quoted property name in JSON at position 18 while parsing '{"apiKey": "sk-x",}' \n`;
+    expect(loaderErrorLine(parseJson)).toBe("Expected double-quoted property name in JSON at position 18");
+  });
+});
