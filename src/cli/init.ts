@@ -9,7 +9,8 @@
  */
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { loadConfigFile } from "../config/load.js";
+import { findConfigFile } from "../config/load.js";
+import { approveFile } from "../config/trust.js";
 import { DEFAULT_LIMITS, DEFAULT_PORT, DEFAULT_TIMEOUTS } from "../config/defaults.js";
 import { CliError } from "./errors.js";
 
@@ -45,8 +46,8 @@ export default {
   //   auth     where the key goes: "x-api-key" | "bearer" | "x-goog-api-key"
   //   oauth    "forward" | "strip": whether a Claude subscription token may go to this provider
   //            (default: forward to https://api.anthropic.com only)
-  // A provider outside the official origins and loopback makes this file need approval once,
-  // and again after each edit: \`llm-relay trust\`.
+  // This file is code, so start and exec run it only once approved: init approved it as written;
+  // after each edit, approve it again with \`llm-relay trust\`.
   providers: {
     // openrouter: {
     //   kind: "anthropic",
@@ -100,10 +101,13 @@ export async function runInit(flags: InitFlags, cwd = process.cwd()): Promise<nu
 
   // cosmiconfig tries .llm-relayrc* and package.json#llm-relay before this name: say so if one of them wins.
   const { LLM_RELAY_CONFIG: _ignored, ...searchEnv } = process.env;
-  const found = await loadConfigFile({ cwd, env: searchEnv }).catch(() => undefined);
-  if (found?.source.file !== undefined && found.source.file !== file) {
-    lines.push(`  warning: ${found.source.file} is found first and will be used instead; remove it to use the new file`);
+  const found = await findConfigFile({ cwd, env: searchEnv }).catch(() => undefined);
+  if (found?.file !== undefined && found.file !== file) {
+    lines.push(`  warning: ${found.file} is found first and will be used instead; remove it to use the new file`);
   }
+  // The user asked for this file and it is ours: approve it, or start would refuse a config that is code (§8).
+  await approveFile(file);
+  lines.push(`  approved it for start and exec (after editing it, run: llm-relay trust)`);
   if (process.env.LLM_RELAY_CONFIG) lines.push(`  note: LLM_RELAY_CONFIG is set, so start uses ${process.env.LLM_RELAY_CONFIG} instead`);
   lines.push("  check it:  llm-relay config", "  run it:    llm-relay start");
   process.stdout.write(`${lines.join("\n")}\n`);

@@ -5,14 +5,12 @@
 import type { ResolvedConfig } from "../config/resolve.js";
 import { loadConfig } from "../config/load.js";
 import {
-  executableProjectConfig,
   exposedHost,
   fileIsTrusted,
   fileMode,
   literalSecretPaths,
   needsApproval,
   readableByOthers,
-  untrustedCodeMessage,
   untrustedMessage,
   untrustedOrigins,
 } from "../config/trust.js";
@@ -81,11 +79,6 @@ export async function resolveSettings(
   defaults: { port?: number; untrustedConfig?: "refuse" | "warn" } = {},
 ): Promise<RelaySettings> {
   const env = process.env;
-  if (flags.config === undefined && !env.LLM_RELAY_CONFIG) {
-    // A project config that is code would run on load, before any check below: approval first.
-    const code = await executableProjectConfig(process.cwd(), env);
-    if (code !== undefined && !(await fileIsTrusted(code, env))) throw new CliError(untrustedCodeMessage(code));
-  }
   const config = await loadConfig(flags.config === undefined ? { env } : { configFile: flags.config, env });
   for (const provider of config.providers.values()) if (provider.apiKey) knownSecrets.add(provider.apiKey.reveal());
   if (config.token) knownSecrets.add(config.token.reveal());

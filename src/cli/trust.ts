@@ -5,18 +5,16 @@
  */
 import { access } from "node:fs/promises";
 import path from "node:path";
-import { loadConfigFile } from "../config/load.js";
+import { findConfigFile, loadConfigFile } from "../config/load.js";
 import { ConfigError, resolveConfig } from "../config/resolve.js";
-import { approveFile, executableProjectConfig, exposedHost, isExecutableConfig, trustStorePath, untrustedOrigins } from "../config/trust.js";
+import { approveFile, exposedHost, isExecutableConfig, trustStorePath, untrustedOrigins } from "../config/trust.js";
 import { CliError } from "./errors.js";
 
 async function projectConfigFile(cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
   // Search as `start` would, but ignore LLM_RELAY_CONFIG: a config named there is trusted already.
   const { LLM_RELAY_CONFIG: _ignored, ...searchEnv } = env;
-  // A config that is code is found without running it: approving must not execute it first.
-  const code = await executableProjectConfig(cwd, searchEnv);
-  if (code !== undefined) return code;
-  const { source } = await loadConfigFile({ cwd, env: searchEnv });
+  // Found without running it: approving a config that is code must not execute it first.
+  const source = await findConfigFile({ cwd, env: searchEnv });
   if (source.via === "search" && source.file) return source.file;
   if (source.via === "user") throw new CliError(`the config found is in your user config folder (${source.file}), which is trusted already`);
   throw new CliError(`no project config found in ${cwd} or its parents; name the file: llm-relay trust FILE`);

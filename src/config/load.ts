@@ -6,6 +6,7 @@
 import { homedir } from "node:os";
 import path from "node:path";
 import { ConfigError, resolveConfig, type ConfigSource, type ResolvedConfig } from "./resolve.js";
+import { fileIsTrusted, isExecutableConfig, TrustError, untrustedCodeMessage } from "./trust.js";
 
 export const MODULE_NAME = "llm-relay";
 
@@ -68,38 +69,55 @@ export function describeLoadError(file: string, error: unknown): ConfigError {
   return new ConfigError(`cannot load config ${file}: ${loaderErrorLine(message)}`);
 }
 
-/** Find and read the config file; `undefined` raw means the embedded default. Throws ConfigError. */
-export async function loadConfigFile(options: LoadOptions = {}): Promise<LoadedConfigFile> {
+/** Loaders that run nothing: searching must not execute a config that is code before it is approved. */
+const NOT_RUN = () => ({ "llm-relay: not run": true });
+const CODE_LOADERS_NOT_RUN = { ".js": NOT_RUN, ".mjs": NOT_RUN, ".cjs": NOT_RUN, ".ts": NOT_RUN, ".mts": NOT_RUN, ".cts": NOT_RUN };
+
+/**
+ * Which config file would be used, found without running any code: `--config`, then
+ * `LLM_RELAY_CONFIG`, then cosmiconfig's search (project tree upward, then the user folder).
+ * `{ via: "default" }` when there is none. Throws ConfigError for a broken JSON/YAML file.
+ */
+export async function findConfigFile(options: LoadOptions = {}): Promise<ConfigSource> {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const { cosmiconfig } = await import("cosmiconfig");
-  const explorer = cosmiconfig(MODULE_NAME, { searchStrategy: "global", cache: false });
-
   const explicit = options.configFile ?? env.LLM_RELAY_CONFIG;
-  if (explicit) {
-    const file = path.resolve(cwd, explicit);
-    const via = options.configFile ? "flag" : "env";
-    let result;
-    try {
-      result = await explorer.load(file);
-    } catch (error) {
-      throw describeLoadError(file, error);
-    }
-    if (!result || result.isEmpty) return { raw: {}, source: { file, via } };
-    return { raw: result.config, source: { file, via } };
+  if (explicit) return { file: path.resolve(cwd, explicit), via: options.configFile ? "flag" : "env" };
+  const { cosmiconfig } = await import("cosmiconfig");
+  const explorer = cosmiconfig(MODULE_NAME, { searchStrategy: "global", cache: false, loaders: CODE_LOADERS_NOT_RUN });
+  let found;
+  try {
+    found = await explorer.search(cwd);
+  } catch (error) {
+    throw describeLoadError((error as { filepath?: string }).filepath ?? "a config file", error);
   }
+  if (!found) return { via: "default" };
+  const file = found.filepath;
+  return { file, via: path.dirname(file) === userConfigDir(env) ? "user" : "search" };
+}
 
+/**
+ * Find and read the config file; `undefined` raw means the embedded default. A config that is
+ * code and was found in the project tree is only loaded once approved (§8): loading runs it.
+ * Throws ConfigError or TrustError.
+ */
+export async function loadConfigFile(options: LoadOptions = {}): Promise<LoadedConfigFile> {
+  const env = options.env ?? process.env;
+  const source = await findConfigFile(options);
+  const file = source.file;
+  if (file === undefined) return { raw: undefined, source };
+  if (source.via === "search" && isExecutableConfig(file) && !(await fileIsTrusted(file, env))) {
+    throw new TrustError(untrustedCodeMessage(file));
+  }
+  const { cosmiconfig } = await import("cosmiconfig");
+  const explorer = cosmiconfig(MODULE_NAME, { cache: false });
   let result;
   try {
-    result = await explorer.search(cwd);
+    result = await explorer.load(file);
   } catch (error) {
-    const file = (error as { filepath?: string }).filepath ?? "a config file";
     throw describeLoadError(file, error);
   }
-  if (!result) return { raw: undefined, source: { via: "default" } };
-  const file = result.filepath;
-  const inUserDir = path.dirname(file) === userConfigDir(env);
-  return { raw: result.isEmpty ? {} : result.config, source: { file, via: inUserDir ? "user" : "search" } };
+  return { raw: !result || result.isEmpty ? {} : result.config, source };
 }
 
 /** Find, read, validate and resolve the config. Throws ConfigError. */

@@ -13,8 +13,16 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { isLoopbackHost } from "../relay/guards.js";
 import { OFFICIAL_ORIGINS } from "./defaults.js";
-import { MODULE_NAME, userConfigDir } from "./load.js";
 import type { ResolvedConfig } from "./resolve.js";
+
+/** A project config refused until the user approves it; the message says how. */
+export class TrustError extends Error {
+  readonly code = "LLM_RELAY_UNTRUSTED_CONFIG";
+  constructor(message: string) {
+    super(message);
+    this.name = "TrustError";
+  }
+}
 
 /** An origin outside the official ones and loopback, and what would reach it. */
 export interface UntrustedOrigin {
@@ -177,28 +185,6 @@ export async function approveFile(file: string, env: NodeJS.ProcessEnv = process
 /** Whether the file, as it is now, has been approved. */
 export async function fileIsTrusted(file: string, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   return isTrusted(await hashFile(file), await readTrustStore(env));
-}
-
-/**
- * The config file a search from `cwd` would load when it is a project file that is code, found
- * with cosmiconfig's own search but with the code loaders replaced so nothing runs.
- */
-export async function executableProjectConfig(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  const { cosmiconfig } = await import("cosmiconfig");
-  const notRun = () => ({ "llm-relay: not run": true });
-  const explorer = cosmiconfig(MODULE_NAME, {
-    searchStrategy: "global",
-    cache: false,
-    loaders: { ".js": notRun, ".mjs": notRun, ".cjs": notRun, ".ts": notRun, ".mts": notRun, ".cts": notRun },
-  });
-  let found;
-  try {
-    found = await explorer.search(cwd);
-  } catch {
-    return undefined; // a broken JSON/YAML file: the real load reports it
-  }
-  if (!found || !isExecutableConfig(found.filepath)) return undefined;
-  return path.dirname(found.filepath) === userConfigDir(env) ? undefined : found.filepath;
 }
 
 /** The file's mode bits, or undefined when it cannot be stat'ed (e.g. package.json gone). */

@@ -3,12 +3,13 @@
  * validation messages that name the file and key path without printing a secret, `.ts` configs,
  * and the messages for files that cannot be loaded at all.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { describeLoadError, loadConfig, loaderErrorLine } from "../../src/config/load.js";
 import { ConfigError } from "../../src/config/resolve.js";
+import { approveFile, TrustError } from "../../src/config/trust.js";
 import { INJECTED_KEY, OPENROUTER_KEY } from "../fixtures/tokens.js";
 
 let root: string;
@@ -89,9 +90,31 @@ describe("where the config comes from", () => {
         : name === "package.json" ? { name: "app", "llm-relay": { port: 9002 } }
         : { port: 9002 };
       const file = write(path.join(project, name), content);
+      // A project config that is code runs when loaded, so it loads only once approved (§8).
+      if (name.endsWith(".mjs")) await approveFile(file, env);
       const config = await loadConfig({ cwd: nested, env });
       expect(config.source).toEqual({ file, via: "search" });
       expect(config.port).toBe(9002);
+    },
+  );
+
+  it.each(["llm-relay.config.mjs", ".llm-relayrc.cjs", "llm-relay.config.ts"])(
+    "a project %s that is not approved is refused without being run",
+    async (name) => {
+      const { project, nested, env } = sandbox();
+      const marker = path.join(project, "ran");
+      const code = `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "x"); module.exports = { port: 9010 };`;
+      const file = write(path.join(project, name), name.endsWith(".cjs") ? code : `import { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(marker)}, "x");\nexport default { port: 9010 };`);
+      const error = await loadConfig({ cwd: nested, env }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TrustError);
+      expect((error as Error).message).toContain(`llm-relay trust ${file}`);
+      expect(existsSync(marker)).toBe(false);
+      // Approved, it loads (and runs); edited afterwards, it is refused again.
+      await approveFile(file, env);
+      expect((await loadConfig({ cwd: nested, env })).port).toBe(9010);
+      expect(existsSync(marker)).toBe(true);
+      writeFileSync(file, `${readFileSync(file, "utf8")}\n// edited`);
+      await expect(loadConfig({ cwd: nested, env })).rejects.toBeInstanceOf(TrustError);
     },
   );
 
@@ -149,6 +172,7 @@ describe("where the config comes from", () => {
         "export default { port, providers: { local } };",
       ].join("\n"),
     );
+    await approveFile(file, env);
     const config = await loadConfig({ cwd: nested, env });
     expect(config.source).toEqual({ file, via: "search" });
     expect(config.port).toBe(9008);
