@@ -112,6 +112,6 @@ export async function resolveSettings(
   };
 }
 
-export function terminalReporter(flags: RelayFlags, stream: NodeJS.WriteStream & LineSink): Reporter {
-  return createReporter({ sink: stream, json: flags.json === true, verbose: flags.verbose === true, chalk: chalkFor(stream) });
+export function terminalReporter(flags: RelayFlags, stream: NodeJS.WriteStream & LineSink, sink: LineSink = stream): Reporter {
+  return createReporter({ sink, json: flags.json === true, verbose: flags.verbose === true, chalk: chalkFor(stream) });
 }

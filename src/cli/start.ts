@@ -5,6 +5,7 @@ import { constants } from "node:os";
 import { chalkFor } from "../log/color.js";
 import { openLogFile } from "../log/log-file.js";
 import type { RequestRecord } from "../log/record.js";
+import { batchedSink } from "../log/reporter.js";
 import { Summary } from "../log/summary.js";
 import { startRelay } from "../relay/server.js";
 import { formatBanner } from "./banner.js";
@@ -12,7 +13,8 @@ import { resolveSettings, terminalReporter, type RelayFlags } from "./settings.j
 
 export async function runStart(flags: RelayFlags): Promise<number> {
   const settings = await resolveSettings(flags);
-  const toTerminal = terminalReporter(flags, process.stdout);
+  const stdout = batchedSink(process.stdout);
+  const toTerminal = terminalReporter(flags, process.stdout, stdout);
   const logFile = flags.logFile === undefined ? undefined : await openLogFile(flags.logFile, { verbose: flags.verbose === true });
   const summary = new Summary();
   const onRecord = (record: RequestRecord) => {
@@ -33,6 +35,7 @@ export async function runStart(flags: RelayFlags): Promise<number> {
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
         process.stderr.write(`llm-relay: ${signal} again, exiting now\n`);
+        stdout.flush();
         process.exit(128 + (constants.signals[signal] ?? 15));
       }
       stopping = true;
@@ -43,6 +46,7 @@ export async function runStart(flags: RelayFlags): Promise<number> {
           "\n",
       );
       void relay.close().then(async () => {
+        stdout.flush();
         await logFile?.close();
         process.stderr.write(`${summary.table()}\n`);
         resolve(0);

@@ -36,6 +36,8 @@ export interface ResolvedProvider {
   kind: ProviderKind;
   /** `https://host[:port]`, no path. */
   origin: string;
+  /** `host[:port]` as the upstream's Host header carries it. */
+  host: string;
   /** The baseUrl's path without a trailing slash ("" or e.g. "/api"). */
   pathPrefix: string;
   baseUrl: string;
@@ -134,6 +136,7 @@ function resolveProvider(
     name,
     kind: config.kind,
     origin: url.origin,
+    host: url.host,
     pathPrefix,
     baseUrl: `${url.origin}${pathPrefix}`,
     auth: config.auth ?? DEFAULT_AUTH[config.kind],

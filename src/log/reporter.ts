@@ -37,3 +37,34 @@ export function createReporter({ sink, json, verbose, chalk }: ReporterOptions):
     sink.write(text);
   };
 }
+
+export interface BatchedSink extends LineSink {
+  /** Write what is pending now (before exit). */
+  flush(): void;
+}
+
+/**
+ * Collects lines and writes them once per event-loop turn: under load one `write` (a
+ * synchronous syscall for files and terminals) serves many requests instead of one each.
+ */
+export function batchedSink(target: LineSink): BatchedSink {
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = pending.length === 1 ? pending[0]! : pending.join("");
+    pending = [];
+    target.write(text);
+  };
+  return {
+    write(text: string) {
+      pending.push(text);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
+}

@@ -45,8 +45,21 @@ const SECRET_NAME = /auth|key|token|secret|password|session|cookie|signature/i;
 /** A vendor-prefixed token anywhere in a value (`token=sk-ant-…` in a custom header counts). */
 const SECRET_VALUE = /(?:^|[\s=:,;"'])(?:sk-|ya29\.|AIza)/i;
 
+/** Header names repeat across requests; remember which are secret-bearing (bounded). */
+const secretNameCache = new Map<string, boolean>();
+
+function secretName(name: string): boolean {
+  let secret = secretNameCache.get(name);
+  if (secret === undefined) {
+    secret = SECRET_NAME.test(name);
+    if (secretNameCache.size >= 512) secretNameCache.clear();
+    secretNameCache.set(name, secret);
+  }
+  return secret;
+}
+
 function printable(name: string, value: string, relayToken?: string): string {
-  if (SECRET_NAME.test(name) || SECRET_VALUE.test(value) || (relayToken && value.includes(relayToken))) {
+  if (secretName(name) || SECRET_VALUE.test(value) || (relayToken && value.includes(relayToken))) {
     return redactCredentialValue(value);
   }
   return value;
@@ -104,17 +117,36 @@ function appendVia(existing: string | undefined, entry: string): string {
  */
 export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
   const { headers, provider, relayToken } = input;
-  const decisions = new Map<string, Decision>();
-  const out: Record<string, string> = {};
+  // Decisions in the order the client sent its headers (a header decided later keeps a reserved
+  // slot); headers this relay adds follow. `sent[i]` is what leaves for decision i, if anything.
+  const ordered: Array<Decision | undefined> = [];
+  const sent: Array<string | undefined> = [];
   const listed = connectionListed(headers.connection as string | undefined);
   const credentials: Array<{ name: string; value: string; credential: Credential }> = [];
   let betaValue: string | undefined;
   let repeatedOAuth = false;
 
-  const decide = (header: string, action: DecisionAction, value: string, reason: string) => {
-    decisions.set(header, { header, action, reason, value: printable(header, value, relayToken) });
-    if (action === "forward" || action === "set" || action === "rewrite") out[header] = value;
-    else delete out[header];
+  const reserved: Array<string | undefined> = [];
+  const slotOf = (header: string): number => {
+    for (let i = 0; i < ordered.length; i++) if ((ordered[i]?.header ?? reserved[i]) === header) return i;
+    return -1;
+  };
+  const reserve = (header: string) => {
+    ordered.push(undefined);
+    sent.push(undefined);
+    reserved[ordered.length - 1] = header;
+  };
+  const decide = (header: string, action: DecisionAction, value: string, reason: string, fresh = false) => {
+    const decision: Decision = { header, action, reason, value: printable(header, value, relayToken) };
+    const leaves = action === "forward" || action === "set" || action === "rewrite" ? value : undefined;
+    const at = fresh ? -1 : slotOf(header);
+    if (at === -1) {
+      ordered.push(decision);
+      sent.push(leaves);
+    } else {
+      ordered[at] = decision;
+      sent[at] = leaves;
+    }
   };
 
   for (const name in headers) {
@@ -122,35 +154,40 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
     if (raw === undefined) continue;
     const value = headerString(raw);
     if (HOP_BY_HOP.has(name)) {
-      decide(name, "strip", value, "hop-by-hop header (RFC 9110 §7.6.1)");
+      decide(name, "strip", value, "hop-by-hop header (RFC 9110 §7.6.1)", true);
     } else if (listed.has(name)) {
-      decide(name, "strip", value, "named in Connection, so hop-by-hop (RFC 9110 §7.6.1)");
+      decide(name, "strip", value, "named in Connection, so hop-by-hop (RFC 9110 §7.6.1)", true);
     } else if (name === "host") {
-      decisions.set(name, { header: name, action: "set", value: new URL(provider.origin).host, reason: `upstream origin ${provider.origin}` });
+      // The HTTP client sets Host from the origin; the decision records it, nothing is sent.
+      ordered.push({ header: name, action: "set", value: provider.host, reason: `upstream origin ${provider.origin}` });
+      sent.push(undefined);
     } else if (name.startsWith("x-llm-relay-")) {
-      decide(name, "strip", value, "the relay's own header");
+      decide(name, "strip", value, "the relay's own header", true);
     } else if (relayToken && value.includes(relayToken)) {
-      decide(name, "strip", value, "carries the relay token");
+      decide(name, "strip", value, "carries the relay token", true);
     } else if (name === "cookie") {
-      decide(name, "strip", value, "cookies are never relayed to an API");
+      decide(name, "strip", value, "cookies are never relayed to an API", true);
     } else if (provider.headersRemove.has(name)) {
-      decide(name, "strip", value, `headers.remove of provider ${provider.name}`);
+      decide(name, "strip", value, `headers.remove of provider ${provider.name}`, true);
     } else if (CREDENTIAL_HEADERS.has(name) && value.includes(",")) {
       // A repeated header arrives joined with ", " (RFC 9110 §5.3); a token68 has no comma
       // (§11.2), so this is several credentials at once. Which one a server would use is
       // anyone's guess, and one of them may be a token this provider must not see: send none.
       if (value.split(",").some((part) => classifyCredential(part, relayToken).kind === "anthropic-oauth")) repeatedOAuth = true;
-      decide(name, "strip", value, "repeated credential header; a credential must be a single value");
+      decide(name, "strip", value, "repeated credential header; a credential must be a single value", true);
     } else if (CREDENTIAL_HEADERS.has(name)) {
       credentials.push({ name, value, credential: classifyCredential(value, relayToken) });
+      reserve(name);
     } else if (name === "anthropic-beta") {
       betaValue = value;
+      reserve(name);
     } else if (name === "via") {
       // Decided below, where this relay appends itself.
+      reserve(name);
     } else if (name === "content-length") {
-      decide(name, "forward", value, "body relayed unchanged");
+      decide(name, "forward", value, "body relayed unchanged", true);
     } else {
-      decide(name, "forward", value, "passed through");
+      decide(name, "forward", value, "passed through", true);
     }
   }
 
@@ -165,7 +202,6 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
     const key = provider.apiKey.reveal();
     const [header, value] =
       provider.auth === "bearer" ? ["authorization", `Bearer ${key}`] : [provider.auth, key];
-    decisions.delete(header);
     decide(header, "set", value, `apiKey of provider ${provider.name} (${provider.apiKey.origin})`);
   } else {
     const oauth = credentials.find((c) => c.name === "authorization" && c.credential.kind === "anthropic-oauth")
@@ -203,7 +239,6 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
       }
     }
     if (oauthForwarded && oauth && oauth.name !== "authorization") {
-      decisions.delete("authorization");
       decide("authorization", "set", `Bearer ${oauth.credential.token}`, `Anthropic OAuth token moved from ${oauth.name}`);
     }
   }
@@ -236,24 +271,25 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
 
   // Provider headers.set (§5 step 5) win over whatever the client sent.
   for (const [name, value] of provider.headersSet) {
-    decisions.delete(name);
     decide(name, "set", value, `headers.set of provider ${provider.name}`);
   }
 
   if (input.via) {
     const incoming = headers.via === undefined ? undefined : headerString(headers.via);
     decide("via", incoming === undefined ? "set" : "rewrite", appendVia(incoming, input.via), "marks the hop so a relay loop is detected (RFC 9110 §7.6.3)");
+  } else if (headers.via !== undefined) {
+    decide("via", "forward", headerString(headers.via), "passed through");
   }
 
-  // Decisions read best in the order the client sent its headers; the ones this relay adds follow.
-  const incomingOrder = Object.keys(headers);
-  const rank = (d: Decision, i: number) => {
-    const at = incomingOrder.indexOf(d.header);
-    return at === -1 ? incomingOrder.length + i : at;
-  };
-  const ordered = [...decisions.values()]
-    .map((d, i) => [rank(d, i), d] as const)
-    .sort((a, b) => a[0] - b[0])
-    .map(([, d]) => d);
-  return { headers: out, decisions: ordered, oauthForwarded };
+
+  const decisions: Decision[] = [];
+  const out: Record<string, string> = {};
+  for (let i = 0; i < ordered.length; i++) {
+    const decision = ordered[i];
+    if (decision === undefined) continue; // a reserved slot left undecided: `via` when none is added
+    decisions.push(decision);
+    const value = sent[i];
+    if (value !== undefined) out[decision.header] = value;
+  }
+  return { headers: out, decisions, oauthForwarded };
 }

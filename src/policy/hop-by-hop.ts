@@ -18,9 +18,13 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
 ]);
 
 /** Header names listed in a `Connection` field value, lower-cased. */
-export function connectionListed(connection: string | string[] | undefined): Set<string> {
+const NONE_LISTED: ReadonlySet<string> = new Set();
+
+export function connectionListed(connection: string | string[] | undefined): ReadonlySet<string> {
+  if (connection === undefined) return NONE_LISTED;
+  // The common case, `Connection: keep-alive`, names no header worth a Set of its own.
+  if (connection === "keep-alive") return NONE_LISTED;
   const listed = new Set<string>();
-  if (connection === undefined) return listed;
   for (const part of (Array.isArray(connection) ? connection.join(",") : connection).split(",")) {
     const name = part.trim().toLowerCase();
     if (name) listed.add(name);

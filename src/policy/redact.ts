@@ -45,17 +45,27 @@ const SECRET_QUERY_PARAM = /^(?:key|api[-_]?key|token|access[-_]?token|auth|secr
  * parameters, and a relay session token path prefix `/_t/<token>`.
  */
 export function redactUrl(url: string): string {
-  let out = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/i, (_m, scheme: string, userinfo: string) =>
-    `${scheme}${redactOnce(userinfo)}@`,
-  );
-  out = out.replace(/\/_t\/([^/?#\s]+)/, (_m, token: string) => `/_t/${redactOnce(token)}`);
+  // Hot path (twice per request line): skip each rewrite whose trigger is absent.
+  const hasUserinfo = url.includes("@");
+  const hasToken = url.includes("/_t/");
+  let out = url;
+  if (hasUserinfo) {
+    out = out.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/i, (_m, scheme: string, userinfo: string) => `${scheme}${redactOnce(userinfo)}@`);
+  }
+  if (hasToken) out = out.replace(/\/_t\/([^/?#\s]+)/, (_m, token: string) => `/_t/${redactOnce(token)}`);
   const q = out.indexOf("?");
   if (q === -1) return out;
-  const query = out.slice(q + 1).replace(/(^|&)([^=&]*)=([^&#]*)/g, (m, sep: string, name: string, value: string) =>
+  const query = out.slice(q + 1);
+  // Only names that could be secret (or percent-encoded, so unknown until decoded) need the full pass.
+  if (!QUERY_MAY_HOLD_SECRET.test(query)) return out;
+  const redacted = query.replace(/(^|&)([^=&]*)=([^&#]*)/g, (m, sep: string, name: string, value: string) =>
     SECRET_QUERY_PARAM.test(decodeURIComponentSafe(name)) && value !== "" ? `${sep}${name}=${redactOnce(value)}` : m,
   );
-  return `${out.slice(0, q + 1)}${query}`;
+  return `${out.slice(0, q + 1)}${redacted}`;
 }
+
+/** A cheap superset of SECRET_QUERY_PARAM's names, or any percent-encoding. */
+const QUERY_MAY_HOLD_SECRET = /key|token|auth|secret|password|sig|%/i;
 
 /** `redactText` replaces known secrets before it redacts URLs: leave a value already redacted alone. */
 function redactOnce(value: string): string {

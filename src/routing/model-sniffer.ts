@@ -70,6 +70,9 @@ const AFTER_BACKSLASH = 1;
 const UNICODE_ESCAPE_START = 2; // + number of hex digits read so far (0..3)
 
 /** Finds the top-level `"model"` string of a JSON body fed in chunks; see the module comment. */
+/** `{"model":` as bytes: the fast path's prefix. */
+const LEADING_MODEL_KEY = new TextEncoder().encode('{"model":');
+
 export class ModelSniffer {
   #state: SniffState = "searching";
   #model: string | undefined = undefined;
@@ -118,12 +121,38 @@ export class ModelSniffer {
   push(chunk: Uint8Array): SniffState {
     if (this.#state !== "searching") return this.#state;
     try {
+      if (this.#mode === AT_START && this.#bomBytesMatched === 0 && this.#leadingModel(chunk)) return this.#state;
       this.#scan(chunk);
     } catch {
       // Unreachable by design; a sniffer bug must cost a routing hint, never a relayed request.
       this.#finish("absent");
     }
     return this.#state;
+  }
+
+  /**
+   * The shape every SDK sends, `{"model":"claude-…",` (or `{"model": "…"` from Python), decided
+   * without the state machine. Only plain printable ASCII qualifies, where the bytes are the
+   * string; anything else (escapes, UTF-8, a long value) is left to the full scan.
+   */
+  #leadingModel(chunk: Uint8Array): boolean {
+    const prefix = LEADING_MODEL_KEY;
+    if (chunk.length < prefix.length + 2) return false;
+    for (let i = 0; i < prefix.length; i++) if (chunk[i] !== prefix[i]) return false;
+    let i = prefix.length;
+    if (chunk[i] === 0x20) i++;
+    if (chunk[i] !== 0x22) return false;
+    const start = ++i;
+    const limit = Math.min(chunk.length, start + MAX_MODEL_LENGTH + 1);
+    for (; i < limit; i++) {
+      const byte = chunk[i]!;
+      if (byte === 0x22) {
+        this.#finish("found", String.fromCharCode(...chunk.subarray(start, i)));
+        return true;
+      }
+      if (byte < 0x20 || byte > 0x7e || byte === 0x5c) return false;
+    }
+    return false;
   }
 
   /** Call at end of body: a still-"searching" sniffer becomes "absent". */
