@@ -8,7 +8,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { hostname, networkInterfaces } from "node:os";
 import { performance } from "node:perf_hooks";
-import { Agent, EnvHttpProxyAgent, type Dispatcher } from "undici";
+import type { Agent, Dispatcher, EnvHttpProxyAgent } from "undici";
 import type { ResolvedConfig, ResolvedProvider } from "../config/resolve.js";
 import type { RequestRecord } from "../log/record.js";
 import { redactUrl } from "../policy/redact.js";
@@ -79,16 +79,30 @@ function machineNames(): string[] {
 
 /**
  * undici's env-proxy agent re-reads the proxy variables on every dispatch; without any, a plain
- * keep-alive Agent (one pool per origin) does the same job for less.
+ * keep-alive Agent (one pool per origin) does the same job for less. Only the agent's own module
+ * is loaded: the package entry also loads fetch, cookies and more (about 60 ms of start-up that
+ * `start` would spend before listening). undici has no exports map, so the path is stable within
+ * the locked major; the package entry is the fallback if it ever moves.
  */
-function upstreamDispatcher(timeouts: ResolvedConfig["timeouts"], env: NodeJS.ProcessEnv): Dispatcher {
+async function upstreamDispatcher(timeouts: ResolvedConfig["timeouts"], env: NodeJS.ProcessEnv): Promise<Dispatcher> {
   const options = {
     connect: { timeout: timeouts.connectMs },
     headersTimeout: timeouts.headersMs,
     bodyTimeout: timeouts.idleMs,
   };
   const proxied = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"].some((name) => env[name]);
-  return proxied ? new EnvHttpProxyAgent(options) : new Agent(options);
+  type AgentClass = new (opts: typeof options) => Agent | EnvHttpProxyAgent;
+  let AgentClass: AgentClass;
+  try {
+    const module = proxied
+      ? await import("undici/lib/dispatcher/env-http-proxy-agent.js" as string)
+      : await import("undici/lib/dispatcher/agent.js" as string);
+    AgentClass = module.default as AgentClass;
+  } catch {
+    const undici = await import("undici");
+    AgentClass = proxied ? undici.EnvHttpProxyAgent : undici.Agent;
+  }
+  return new AgentClass(options);
 }
 
 /** Node keeps at most this many headers per request and silently drops the rest; we refuse instead. */
@@ -113,7 +127,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     );
   }
 
-  const dispatcher = options.dispatcher ?? upstreamDispatcher(timeouts, process.env);
+  const dispatcher = options.dispatcher ?? (await upstreamDispatcher(timeouts, process.env));
 
   let hosts = new Set<string>();
   let requestSeq = 0;

@@ -147,7 +147,7 @@ export class ModelSniffer {
     for (; i < limit; i++) {
       const byte = chunk[i]!;
       if (byte === 0x22) {
-        this.#finish("found", String.fromCharCode(...chunk.subarray(start, i)));
+        this.#finish("found", Buffer.from(chunk.buffer, chunk.byteOffset + start, i - start).toString("latin1"));
         return true;
       }
       if (byte < 0x20 || byte > 0x7e || byte === 0x5c) return false;
