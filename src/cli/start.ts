@@ -48,7 +48,7 @@ export async function runStart(flags: RelayFlags): Promise<number> {
       void relay.close().then(async () => {
         stdout.flush();
         await logFile?.close();
-        process.stderr.write(`${summary.table()}\n`);
+        process.stderr.write(`llm-relay: stopped; requests this session:\n${summary.table()}\n`);
         resolve(0);
       });
     };

@@ -135,11 +135,21 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
   let closing = false;
   let drained: (() => void) | undefined;
 
-  const finishRecord = (record: RequestRecord) => {
+  // Every request leaves the in-flight count exactly once, whichever path ends it (even a bug).
+  const settled = new WeakSet<RequestRecord>();
+  const settle = (record: RequestRecord, report: boolean) => {
+    if (settled.has(record)) return;
+    settled.add(record);
     inFlight--;
-    options.onRecord?.(record);
+    if (report) {
+      // Hundredths of a millisecond: finer digits are timer noise in the logs.
+      record.durationMs = Math.round(record.durationMs * 100) / 100;
+      if (record.ttfbMs !== undefined) record.ttfbMs = Math.round(record.ttfbMs * 100) / 100;
+      options.onRecord?.(record);
+    }
     if (closing && inFlight === 0) drained?.();
   };
+  const finishRecord = (record: RequestRecord) => settle(record, true);
 
   const refuse = (
     req: IncomingMessage,
@@ -167,20 +177,8 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     finishRecord(record);
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const started = performance.now();
-    inFlight++;
+  const handle = async (req: IncomingMessage, res: ServerResponse, record: RequestRecord, started: number) => {
     const rawUrl = req.url ?? "/";
-    const record: RequestRecord = {
-      type: "request",
-      time: new Date().toISOString(),
-      id: ++requestSeq,
-      method: req.method ?? "GET",
-      path: redactUrl(rawUrl),
-      status: 0,
-      stream: false,
-      durationMs: 0,
-    };
     const fail = (status: number, code: RelayErrorCode, message: string, provider?: ResolvedProvider) =>
       refuse(req, res, record, started, status, code, message, provider);
 
@@ -211,8 +209,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
       res.end(req.method === "HEAD" ? undefined : body);
       // Health probes (exec's readiness check, monitors) are not traffic: no record.
-      inFlight--;
-      return;
+      return settle(record, false);
     }
     if (token !== undefined) {
       const headerToken = req.headers["x-llm-relay-token"];
@@ -287,7 +284,19 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
       connectionsCheckingInterval: Math.min(1000, timeouts.clientHeadersMs),
     },
     (req, res) => {
-      handle(req, res).catch((error: unknown) => {
+      const started = performance.now();
+      inFlight++;
+      const record: RequestRecord = {
+        type: "request",
+        time: new Date().toISOString(),
+        id: ++requestSeq,
+        method: req.method ?? "GET",
+        path: redactUrl(req.url ?? "/"),
+        status: 0,
+        stream: false,
+        durationMs: 0,
+      };
+      handle(req, res, record, started).catch((error: unknown) => {
         // A bug, not a user error: answer 502 without details that could hold a secret.
         process.emitWarning(`llm-relay: internal error: ${(error as Error)?.name ?? "Error"}`);
         if (!res.headersSent) {
@@ -296,6 +305,10 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
         } else {
           res.destroy();
         }
+        record.status = 502;
+        record.error = "internal relay error";
+        record.durationMs = performance.now() - started;
+        finishRecord(record);
       });
     },
   );

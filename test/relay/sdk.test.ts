@@ -66,6 +66,9 @@ describe("Anthropic SDK through the relay", () => {
     expect(String(got.headers["anthropic-beta"]).split(",")).toContain("oauth-2025-04-20");
     const record = (await relay.waitForRecords(2)).at(-1)!;
     expect(record).toMatchObject({ provider: "anthropic", status: 200, stream: true, model: "claude-test" });
+    // Durations in records (and so in --json and log files) carry hundredths of a millisecond, not timer noise.
+    expect(String(record.durationMs)).toMatch(/^\d+(\.\d{1,2})?$/);
+    expect(String(record.ttfbMs)).toMatch(/^\d+(\.\d{1,2})?$/);
     expect(record.usage).toMatchObject({ inputTokens: 25, outputTokens: 7 });
   });
 });
