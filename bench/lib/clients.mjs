@@ -5,43 +5,14 @@
  */
 import { Client, Pool, request } from "undici";
 import * as hdr from "hdr-histogram-js";
+import { claudeCodeHeaders as claudeCodeRequestHeaders } from "../../test/fixtures/claude-code-request.mjs";
 
-/** What a Claude Code session sends (copied from test/fixtures/claude-code.ts; the token is fake). */
+/** What a Claude Code session sends: the fixture shared with the tests, with a fake token of the bench's own. */
 export const FAKE_OAUTH_TOKEN = `sk-ant-oat01-${"benchTOKENxq7".repeat(8).slice(0, 95)}`;
-export const CLAUDE_CODE_PATH = "/v1/messages?beta=true";
+export { CLAUDE_CODE_BODY, CLAUDE_CODE_PATH } from "../../test/fixtures/claude-code-request.mjs";
 export function claudeCodeHeaders(token = FAKE_OAUTH_TOKEN) {
-  return {
-    authorization: `Bearer ${token}`,
-    "anthropic-version": "2023-06-01",
-    "anthropic-beta": "claude-code-20250219,oauth-2025-04-20,interleaved-thinking-2025-05-14",
-    "anthropic-dangerous-direct-browser-access": "true",
-    "x-app": "cli",
-    "user-agent": "claude-cli/2.0.14 (external, cli)",
-    "x-stainless-lang": "js",
-    "x-stainless-os": "Linux",
-    "x-stainless-arch": "x64",
-    "x-stainless-runtime": "node",
-    "x-stainless-runtime-version": "v20.20.2",
-    "x-stainless-package-version": "0.60.0",
-    "x-stainless-retry-count": "0",
-    "x-stainless-timeout": "600",
-    "x-stainless-helper-method": "stream",
-    accept: "application/json",
-    "accept-language": "*",
-    "accept-encoding": "gzip, deflate",
-    "sec-fetch-mode": "cors",
-    "content-type": "application/json",
-    connection: "keep-alive",
-  };
+  return claudeCodeRequestHeaders(token);
 }
-export const CLAUDE_CODE_BODY = JSON.stringify({
-  model: "claude-sonnet-4-5-20250929",
-  messages: [{ role: "user", content: [{ type: "text", text: "hello" }] }],
-  system: [{ type: "text", text: "You are Claude Code, Anthropic's official CLI for Claude." }],
-  max_tokens: 32000,
-  stream: true,
-  metadata: { user_id: "user_test_account__session_test" },
-});
 
 /** Headers undici sets itself (and refuses from callers). */
 export function requestHeaders() {
