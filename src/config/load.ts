@@ -6,6 +6,7 @@
 import { homedir } from "node:os";
 import path from "node:path";
 import { ConfigError, resolveConfig, type ConfigSource, type ResolvedConfig } from "./resolve.js";
+import { redactToken } from "../policy/redact.js";
 import { fileIsTrusted, isExecutableConfig, TrustError, untrustedCodeMessage } from "./trust.js";
 
 export const MODULE_NAME = "llm-relay";
@@ -30,6 +31,8 @@ export function userConfigDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Loader messages start with a header naming the file, which our own message already does. */
 const LOADER_HEADER = /^(?:JSON|YAML|TypeScript) Error in /;
+const ANSI_SGR = /\u001b\[[0-9;]*m/g;
+const VENDOR_TOKEN = /(?:sk-|ya29\.|AIza)[\w.~+/-]+/g;
 /** Code-frame lines (`> 1 | {"apiKey": …`, `    |   ^`, `-----^`): they quote the file, which may hold a key. */
 const CODE_FRAME = /^(?:>?\s*\d*\s*\||-+\^)/;
 
@@ -40,11 +43,18 @@ const CODE_FRAME = /^(?:>?\s*\d*\s*\||-+\^)/;
  */
 export function loaderErrorLine(message: string): string {
   const lines = message
+    // Loaders color their code frames when they think the terminal can (CI=true is enough):
+    // strip SGR codes first, or a colored frame line, quoting the file, would slip through.
+    .replace(ANSI_SGR, "")
     .split("\n")
     .map((line) => line.trim())
     .filter((line) => line !== "" && !LOADER_HEADER.test(line) && !CODE_FRAME.test(line));
   const line = lines[0] ?? "unreadable file";
-  return line.replace(/ while parsing .*$/, "").replace(/ near '.*$/, "");
+  // Whatever a loader still quotes, a vendor-prefixed key in it is shown redacted.
+  return line
+    .replace(/ while parsing .*$/, "")
+    .replace(/ near '.*$/, "")
+    .replace(VENDOR_TOKEN, (token) => redactToken(token));
 }
 
 /** Map what cosmiconfig and its loaders throw to a ConfigError a user can act on. */

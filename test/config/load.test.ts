@@ -265,6 +265,15 @@ describe("files that cannot be loaded", () => {
     expect(error.message).not.toContain(OPENROUTER_KEY.slice(0, 12));
   });
 
+  it("a loader's colored code frame (CI=true turns color on) is dropped, and a quoted key is redacted", () => {
+    const colored =
+      `JSON Error in /x/c.json:\n\u001b[0m\u001b[31m\u001b[1m>\u001b[22m\u001b[39m\u001b[90m 1 |\u001b[39m {"apiKey": "${OPENROUTER_KEY}",}\n` +
+      "Unexpected token } in JSON at position 20";
+    expect(loaderErrorLine(colored)).toBe("Unexpected token } in JSON at position 20");
+    const quoting = `Unexpected token in "${OPENROUTER_KEY}"`;
+    expect(loaderErrorLine(quoting)).not.toContain(OPENROUTER_KEY.slice(10));
+  });
+
   it("a searched file that cannot be loaded is named too", async () => {
     const { project, nested, env } = sandbox();
     const file = write(path.join(project, ".llm-relayrc.json"), "{ nope");
