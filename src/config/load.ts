@@ -6,7 +6,9 @@
 import { homedir } from "node:os";
 import path from "node:path";
 import { ConfigError, resolveConfig, type ConfigSource, type ResolvedConfig } from "./resolve.js";
+import type { Loader } from "cosmiconfig";
 import { redactToken } from "../policy/redact.js";
+import { createExplorer } from "./explorer.js";
 import { fileIsTrusted, isExecutableConfig, TrustError, untrustedCodeMessage } from "./trust.js";
 
 export const MODULE_NAME = "llm-relay";
@@ -93,17 +95,29 @@ export async function findConfigFile(options: LoadOptions = {}): Promise<ConfigS
   const cwd = options.cwd ?? process.cwd();
   const explicit = options.configFile ?? env.LLM_RELAY_CONFIG;
   if (explicit) return { file: path.resolve(cwd, explicit), via: options.configFile ? "flag" : "env" };
-  const { cosmiconfig } = await import("cosmiconfig");
-  const explorer = cosmiconfig(MODULE_NAME, { searchStrategy: "global", cache: false, loaders: CODE_LOADERS_NOT_RUN });
+  // cosmiconfig's `$import` makes a data file load others, code included, which approval of the
+  // one file cannot pin: note it while searching (data loaders only, code is not run).
+  let imports = false;
+  const watching = (loader: Loader): Loader => async (file, content) => {
+    const loaded = await loader(file, content);
+    const own = path.basename(file) === "package.json" ? (loaded as Record<string, unknown> | null)?.[MODULE_NAME] : loaded;
+    if (own !== null && typeof own === "object" && Object.hasOwn(own, "$import")) imports = true;
+    return loaded;
+  };
+  const { defaultLoaders } = await import("cosmiconfig");
+  const dataLoaders: Record<string, Loader> = {};
+  for (const ext of [".json", ".yaml", ".yml", "noExt"] as const) dataLoaders[ext] = watching(defaultLoaders[ext]);
   let found;
   try {
-    found = await explorer.search(cwd);
+    found = await createExplorer(MODULE_NAME, { ...dataLoaders, ...CODE_LOADERS_NOT_RUN }).search(cwd);
   } catch (error) {
     throw describeLoadError((error as { filepath?: string }).filepath ?? "a config file", error);
   }
   if (!found) return { via: "default" };
   const file = found.filepath;
-  return { file, via: path.dirname(file) === userConfigDir(env) ? "user" : "search" };
+  const source: ConfigSource = { file, via: path.dirname(file) === userConfigDir(env) ? "user" : "search" };
+  if (imports) source.imports = true;
+  return source;
 }
 
 /**
@@ -116,14 +130,18 @@ export async function loadConfigFile(options: LoadOptions = {}): Promise<LoadedC
   const source = await findConfigFile(options);
   const file = source.file;
   if (file === undefined) return { raw: undefined, source };
+  if (source.via === "search" && source.imports) {
+    throw new TrustError(
+      `refusing to load ${file}: it uses $import, which loads other files (code included) that approving this one cannot pin.\n` +
+        "  In a project config $import is not supported: put the settings in the file itself, or name the config with --config or LLM_RELAY_CONFIG.",
+    );
+  }
   if (source.via === "search" && isExecutableConfig(file) && !(await fileIsTrusted(file, env))) {
     throw new TrustError(untrustedCodeMessage(file));
   }
-  const { cosmiconfig } = await import("cosmiconfig");
-  const explorer = cosmiconfig(MODULE_NAME, { cache: false });
   let result;
   try {
-    result = await explorer.load(file);
+    result = await createExplorer(MODULE_NAME).load(file);
   } catch (error) {
     throw describeLoadError(file, error);
   }

@@ -37,6 +37,9 @@ export interface HeaderPlan {
   oauthForwarded: boolean;
 }
 
+/** Every Anthropic subscription token starts so (DESIGN §4). */
+const OAUTH_TOKEN_PREFIX = "sk-ant-oat";
+
 /** The beta flag Anthropic requires alongside an OAuth bearer token. */
 export const OAUTH_BETA = "oauth-2025-04-20";
 
@@ -125,6 +128,9 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
   const credentials: Array<{ name: string; value: string; credential: Credential }> = [];
   let betaValue: string | undefined;
   let repeatedOAuth = false;
+  // Why this provider may not see a subscription token (undefined: it may).
+  const oauthDenied = withholdOAuthReason(provider);
+  let oauthWithheld = false;
 
   const reserved: Array<string | undefined> = [];
   const slotOf = (header: string): number => {
@@ -144,6 +150,12 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
       ordered.push(decision);
       sent.push(leaves);
     } else {
+      // One decision per header: when the relay's value replaces one already decided (the
+      // client's), the reason keeps what became of that one.
+      const replaced = ordered[at];
+      if (replaced !== undefined && action === "set") {
+        decision.reason += `; replaces the client's value (${replaced.action}: ${replaced.value})`;
+      }
       ordered[at] = decision;
       sent[at] = leaves;
     }
@@ -187,16 +199,22 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
     } else if (name === "content-length") {
       decide(name, "forward", value, "body relayed unchanged", true);
     } else {
-      decide(name, "forward", value, "passed through", true);
+      if (oauthDenied !== undefined && value.includes(OAUTH_TOKEN_PREFIX)) {
+        // Wherever it sits (a custom header, a quoted or doubled scheme), the token stays home.
+        oauthWithheld = true;
+        decide(name, "withhold", value, `carries an Anthropic OAuth token: ${oauthDenied}`, true);
+      } else {
+        decide(name, "forward", value, "passed through", true);
+      }
     }
   }
 
   // Credentials (§5 steps 3 and 4).
   let oauthForwarded = false;
-  let oauthWithheld = repeatedOAuth;
+  if (repeatedOAuth) oauthWithheld = true;
   if (provider.apiKey) {
-    for (const { name, value, credential } of credentials) {
-      if (credential.kind === "anthropic-oauth") oauthWithheld = true;
+    for (const { name, value } of credentials) {
+      if (value.includes(OAUTH_TOKEN_PREFIX)) oauthWithheld = true;
       decide(name, "strip", value, `provider ${provider.name} uses its configured apiKey`);
     }
     const key = provider.apiKey.reveal();
@@ -206,7 +224,7 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
   } else {
     const oauth = credentials.find((c) => c.name === "authorization" && c.credential.kind === "anthropic-oauth")
       ?? credentials.find((c) => c.credential.kind === "anthropic-oauth");
-    const oauthBlocked = oauth ? withholdOAuthReason(provider) : undefined;
+    const oauthBlocked = oauth ? oauthDenied : undefined;
     for (const entry of credentials) {
       const { name, value, credential } = entry;
       if (credential.kind === "relay-token") {
@@ -230,6 +248,10 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
         }
       } else if (oauth !== undefined && oauthBlocked === undefined) {
         decide(name, "strip", value, "an OAuth token is forwarded; never both it and another credential");
+      } else if (credential.kind === "unknown" && oauthDenied !== undefined && value.includes(OAUTH_TOKEN_PREFIX)) {
+        // An odd shape (`Bearer "sk-ant-oat…"`, `Bearer Bearer …`) is still a subscription token.
+        oauthWithheld = true;
+        decide(name, "withhold", value, `carries an Anthropic OAuth token: ${oauthDenied}`);
       } else if (credential.kind === "unknown") {
         decide(name, "forward", value, `unrecognised token goes to the routed provider ${provider.name}`);
       } else if (VENDOR_OF[credential.kind]?.(provider)) {

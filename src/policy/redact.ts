@@ -49,6 +49,10 @@ export function redactUrl(url: string): string {
   const hasUserinfo = url.includes("@");
   const hasToken = url.includes("/_t/");
   let out = url;
+  // A key pasted into the path (`/v1/sk-ant-oat01-…/messages`) is as secret as one in a header.
+  if (url.includes("sk-") || url.includes("AIza") || url.includes("ya29.")) {
+    out = out.replace(/(?<=\/)(?:sk-|ya29\.|AIza)[^/?#\s]*/g, (token) => redactOnce(token));
+  }
   if (hasUserinfo) {
     out = out.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/i, (_m, scheme: string, userinfo: string) => `${scheme}${redactOnce(userinfo)}@`);
   }

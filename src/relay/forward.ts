@@ -92,11 +92,13 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(
-    _controller: Dispatcher.DispatchController,
+    controller: Dispatcher.DispatchController,
     statusCode: number,
     headers: Record<string, string | string[] | undefined>,
-    statusMessage?: string,
   ): void {
+    // Informational answers (103 Early Hints, an unsolicited 100) precede the real one; the
+    // client gets only the final status (RFC 9110 §15.2 lets a proxy drop them).
+    if (statusCode < 200) return;
     const { res, record, started } = this.x;
     record.ttfbMs = performance.now() - started;
     record.status = statusCode;
@@ -108,8 +110,14 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
     this.encoded = firstEncoding !== undefined && firstEncoding.trim().toLowerCase() !== "identity";
     this.tap = createUsageTap(type, firstEncoding);
     const out = responseHeadersToRelay(headers);
-    if (statusMessage) res.writeHead(statusCode, statusMessage, out);
-    else res.writeHead(statusCode, out);
+    // The reason phrase is not relayed (clients ignore it; HTTP/2 has none), so an upstream's
+    // odd bytes there cannot break the response. Headers Node refuses make it a broken upstream.
+    try {
+      res.writeHead(statusCode, out);
+    } catch (error) {
+      controller.abort(Object.assign(new Error("upstream sent response headers that cannot be relayed"), { code: "LLM_RELAY_BAD_RESPONSE_HEADERS", cause: error }));
+      return;
+    }
     // Send the headers now: a streaming client learns the status before the first event.
     if (record.stream) res.flushHeaders();
     res.on("drain", this.onDrain);
@@ -146,6 +154,8 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
     if (!res.headersSent) {
       const body = errorBody(shape, failure.status, failure.code, failure.message);
       record.status = failure.status;
+      // A refused writeHead may have left its headers staged; start clean.
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
       const unread = !req.complete;
       res.writeHead(failure.status, {
         "content-type": "application/json",

@@ -27,7 +27,10 @@ export function allowedHosts(port: number, configuredHost: string, machineNames:
   const extra = isWildcardHost(bare) ? machineNames : [bare];
   for (const name of extra) {
     const plain = name.replace(/^\[|\]$/g, "");
-    if (!isLoopbackHost(plain)) names.push(plain.includes(":") ? `[${plain}]` : plain);
+    const hostForm = plain.includes(":") ? `[${plain}]` : plain;
+    // The address we listen on is always ours, loopback ones like 127.0.0.2 included; the
+    // machine's other names only count when listening on all of them.
+    if (!names.includes(hostForm) && (!isLoopbackHost(plain) || name === bare)) names.push(hostForm);
   }
   const allowed = new Set<string>();
   for (const name of names) {

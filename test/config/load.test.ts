@@ -265,6 +265,43 @@ describe("files that cannot be loaded", () => {
     expect(error.message).not.toContain(OPENROUTER_KEY.slice(0, 12));
   });
 
+  // Review findings: cosmiconfig's own set-up and `$import` used to run project code unasked.
+  it("a project config using $import is refused without loading what it imports", async () => {
+    const { project, nested, env } = sandbox();
+    const marker = path.join(project, "ran");
+    write(path.join(project, "evil.mjs"), `import { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(marker)}, "x");\nexport default {};`);
+    const file = write(path.join(project, ".llm-relayrc.json"), { $import: "./evil.mjs" });
+    const error = await loadConfig({ cwd: nested, env }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrustError);
+    expect((error as Error).message).toContain(`refusing to load ${file}: it uses $import`);
+    expect(existsSync(marker)).toBe(false);
+    // Named explicitly, the same file is the user's choice and loads.
+    expect((await loadConfig({ configFile: file, env })).source).toMatchObject({ file, via: "flag" });
+    expect(existsSync(marker)).toBe(true);
+  });
+
+  it("cosmiconfig's meta config (.config/config.js, package.json) in the working folder is neither run nor fatal", async () => {
+    const { project, env } = sandbox();
+    const marker = path.join(project, "meta-ran");
+    write(path.join(project, ".config", "config.js"), `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "x"); module.exports = {};`);
+    const good = write(path.join(project, "ok.json"), { port: 9011 });
+    const cwd = process.cwd();
+    process.chdir(project);
+    try {
+      expect((await loadConfig({ configFile: good, env })).port).toBe(9011);
+      expect((await loadConfig({ env })).source.via).toBe("default");
+      // A broken package.json with a secret in it: --config still works, a search names the file and quotes nothing.
+      write(path.join(project, "package.json"), `{"name":"x","scripts":{"t":"${OPENROUTER_KEY}"},}`);
+      expect((await loadConfig({ configFile: good, env })).port).toBe(9011);
+      const error = await loadError({ env });
+      expect(error.message).toMatch(/^cannot load config .*package\.json: /);
+      expect(error.message).not.toContain(OPENROUTER_KEY.slice(0, 12));
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it("a loader's colored code frame (CI=true turns color on) is dropped, and a quoted key is redacted", () => {
     const colored =
       `JSON Error in /x/c.json:\n\u001b[0m\u001b[31m\u001b[1m>\u001b[22m\u001b[39m\u001b[90m 1 |\u001b[39m {"apiKey": "${OPENROUTER_KEY}",}\n` +

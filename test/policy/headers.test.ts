@@ -69,6 +69,7 @@ type Row = [
 ];
 
 const B = (token: string) => `Bearer ${token}`;
+const CREDENTIAL_HEADER_NAMES = new Set(["authorization", "x-api-key", "api-key", "x-goog-api-key"]);
 const CC_BETA = "claude-code-20250219,oauth-2025-04-20,interleaved-thinking-2025-05-14";
 
 const oauthRows: Row[] = [
@@ -316,6 +317,40 @@ describe("decideHeaders", () => {
     expect(result.decisions.find((d) => d.header === header)?.action).toBe(action);
     expect(result.headers[header]).toBe(action === "forward" ? value : undefined);
     checkInvariants(incoming, result);
+  });
+
+  // Review finding: the token in a custom header (Claude Code's ANTHROPIC_CUSTOM_HEADERS makes
+  // such headers) or in a shape the classifier does not recognise still never leaves.
+  it.each([
+    ["a custom header", "x-custom-auth", B(OAUTH_TOKEN)],
+    ["a quoted bearer", "authorization", `Bearer "${OAUTH_TOKEN}"`],
+    ["a doubled scheme", "authorization", `Bearer Bearer ${OAUTH_TOKEN}`],
+    ["an = instead of a space", "x-api-key", `Bearer=${OAUTH_TOKEN}`],
+    ["a header naming nothing secret", "x-note", `token is ${OAUTH_TOKEN}`],
+  ])("OAuth token in %s is withheld from an untrusted provider, with its beta", (_label, header, value) => {
+    for (const providerName of ["thirdparty", "ollama", "generic", "injectAnthropic"]) {
+      const incoming = { [header]: value, "anthropic-beta": CC_BETA };
+      const result = plan(providerName, incoming);
+      expect(Object.values(result.headers).join("\n"), providerName).not.toContain(OAUTH_TOKEN);
+      // A provider injecting its own key strips every client credential header (and may set its own there).
+      const injected = providerName === "injectAnthropic" && CREDENTIAL_HEADER_NAMES.has(header);
+      expect(result.decisions.find((d) => d.header === header)?.action, providerName).toBe(
+        injected ? (header === "x-api-key" ? "set" : "strip") : "withhold",
+      );
+      expect(result.headers["anthropic-beta"] ?? "", providerName).not.toContain(OAUTH_BETA);
+      checkInvariants(incoming, result);
+    }
+    // The official origin is trusted with it: whatever shape the client chose goes as sent.
+    expect(plan("anthropic", { [header]: value }).headers[header]).toBe(value);
+  });
+
+  it("a value the relay sets over the client's says what it replaced", () => {
+    const result = plan("injectAnthropicBearer", { authorization: B(OAUTH_TOKEN) });
+    const auth = result.decisions.filter((d) => d.header === "authorization");
+    expect(auth).toHaveLength(1);
+    expect(auth[0]!.action).toBe("set");
+    expect(auth[0]!.reason).toMatch(/replaces the client's value \(strip: Bearer sk-ant-oat01-…\[len=108 #[0-9a-f]{6}\]\)$/);
+    expect(result.headers.authorization).toBe(B(INJECTED_KEY));
   });
 
   it("oauthForwarded reports whether a subscription token left", () => {

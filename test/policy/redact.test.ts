@@ -79,6 +79,7 @@ describe("redactUrl", () => {
     ["URL-encoded param name", `/x?%6Bey=${GOOGLE_API_KEY}`, `/x?%6Bey=${expected("AIza", GOOGLE_API_KEY)}`],
     ["relay token path prefix", `/_t/${RELAY_TOKEN}/v1/messages?beta=true`, `/_t/${expected("", RELAY_TOKEN)}/v1/messages?beta=true`],
     ["relay token path prefix in an absolute URL", `http://127.0.0.1:8742/_t/${RELAY_TOKEN}/v1/messages`, `http://127.0.0.1:8742/_t/${expected("", RELAY_TOKEN)}/v1/messages`],
+    ["a key pasted into the path", `/mock/v1/${OAUTH_TOKEN}/messages?beta=true`, `/mock/v1/${expected("sk-ant-oat01-", OAUTH_TOKEN)}/messages?beta=true`],
     ["nothing secret: unchanged", "/v1/messages?beta=true", "/v1/messages?beta=true"],
     ["empty key= unchanged", "/x?key=", "/x?key="],
   ])("%s", (_label, url, out) => {

@@ -202,6 +202,33 @@ describe("upstream responses pass through untouched", () => {
     expect(res.body.equals(Buffer.from(body))).toBe(true);
   });
 
+  // Review findings: an upstream's 103 Early Hints used to turn its 200 into an empty reply, and
+  // a reason phrase with non-ASCII bytes used to leave the client waiting forever.
+  it.each([
+    ["a 103 Early Hints before the 200", "HTTP/1.1 103 Early Hints\r\nlink: </style.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\n"],
+    ["a reason phrase with non-ASCII bytes", "HTTP/1.1 200 \xe9\xff odd\r\n"],
+  ])("relays the final answer after %s", async (_label, statusLines) => {
+    const raw = net.createServer((socket) => {
+      socket.once("data", () => {
+        const body = '{"ok":true}';
+        socket.end(Buffer.from(`${statusLines}content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`, "latin1"));
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", resolve));
+    const rawUrl = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`;
+    const odd = await startTestRelay({ providers: { anthropic: { kind: "anthropic", baseUrl: rawUrl } } });
+    try {
+      const res = await send(`${odd.url}/v1/messages`, { body: ANTHROPIC_BODY });
+      expect(res.status).toBe(200);
+      expect(res.text).toBe('{"ok":true}');
+      expect((await odd.waitForRecords(1))[0]).toMatchObject({ status: 200 });
+      expect(odd.inFlight).toBe(0);
+    } finally {
+      await odd.close();
+      raw.close();
+    }
+  });
+
   it("keeps the query string, through routes and provider prefixes", async () => {
     upstream.handle((_req, res) => {
       res.writeHead(200, { "content-type": "application/json" });

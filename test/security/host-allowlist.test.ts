@@ -27,6 +27,9 @@ describe("allowedHosts", () => {
     ["0.0.0.0", "evil.example:8742", false],
     ["::", "[fe80::1]:8742", true],
     ["::", "evil.example:8742", false],
+    // The loopback address it listens on is its own, even when it is not 127.0.0.1.
+    ["127.0.0.2", "127.0.0.2:8742", true],
+    ["127.0.0.2", "127.0.0.3:8742", false],
   ])("listening on %s, Host %s → %s", (listen, hostHeader, allowed) => {
     expect(allowedHosts(8742, listen, MACHINE).has(hostHeader)).toBe(allowed);
   });

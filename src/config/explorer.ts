@@ -1,0 +1,36 @@
+/**
+ * cosmiconfig explorers without cosmiconfig's "meta config". `cosmiconfig()` first reads
+ * `package.json` and `.config/config.{js,cjs,ts,…}` in the working folder for settings of its
+ * own — running that code, and failing every command on a broken package.json — before we could
+ * check anything (§8: a cloned repository is untrusted). The Explorer class with explicit options
+ * searches the same places without that step. cosmiconfig has no exports map, so the class's
+ * path is stable within the locked major.
+ */
+import { createRequire } from "node:module";
+import type { CosmiconfigResult, Loader } from "cosmiconfig";
+
+export interface ConfigExplorer {
+  search(from?: string): Promise<CosmiconfigResult>;
+  load(file: string): Promise<CosmiconfigResult>;
+}
+
+const require = createRequire(import.meta.url);
+
+export function createExplorer(moduleName: string, loaders: Record<string, Loader> = {}): ConfigExplorer {
+  const { defaultLoaders, getDefaultSearchPlaces } = require("cosmiconfig") as typeof import("cosmiconfig");
+  const { Explorer } = require("cosmiconfig/dist/Explorer.js") as { Explorer: new (options: object) => ConfigExplorer };
+  return new Explorer({
+    moduleName,
+    searchPlaces: getDefaultSearchPlaces(moduleName),
+    ignoreEmptySearchPlaces: true,
+    cache: false,
+    transform: (result: CosmiconfigResult) => result,
+    loaders: { ...defaultLoaders, ...loaders },
+    metaConfigFilePath: null,
+    mergeImportArrays: true,
+    mergeSearchPlaces: true,
+    applyPackagePropertyPathToConfiguration: false,
+    // Project tree upward (to the home folder), then the user config folder (§3).
+    searchStrategy: "global",
+  });
+}
