@@ -5,11 +5,15 @@
  */
 import { Client, Pool, request } from "undici";
 import * as hdr from "hdr-histogram-js";
-import { claudeCodeHeaders as claudeCodeRequestHeaders } from "../../test/fixtures/claude-code-request.mjs";
+import {
+  CLAUDE_CODE_BODY,
+  CLAUDE_CODE_PATH,
+  claudeCodeHeaders as claudeCodeRequestHeaders,
+} from "../../test/fixtures/claude-code-request.mjs";
 
 /** What a Claude Code session sends: the fixture shared with the tests, with a fake token of the bench's own. */
 export const FAKE_OAUTH_TOKEN = `sk-ant-oat01-${"benchTOKENxq7".repeat(8).slice(0, 95)}`;
-export { CLAUDE_CODE_BODY, CLAUDE_CODE_PATH } from "../../test/fixtures/claude-code-request.mjs";
+export { CLAUDE_CODE_BODY, CLAUDE_CODE_PATH };
 export function claudeCodeHeaders(token = FAKE_OAUTH_TOKEN) {
   return claudeCodeRequestHeaders(token);
 }
