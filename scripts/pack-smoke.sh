@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 work=$(mktemp -d)
-trap 'kill "${relay_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# npx runs the relay as a child of its own: start it in a session of its own and end the whole group.
+trap '[ -n "${relay_pid:-}" ] && kill -- "-$relay_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
 tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
 tar -tzf "$work/$tarball" >"$work/files.txt"
@@ -16,7 +17,7 @@ port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{
 mkdir -p "$work/empty" "$work/home"
 cd "$work/empty"
 HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" npm_config_yes=true \
-  npx --prefer-offline "../$tarball" start --port "$port" >"$work/out.log" 2>&1 &
+  setsid npx --prefer-offline "../$tarball" start --port "$port" >"$work/out.log" 2>&1 &
 relay_pid=$!
 
 for _ in $(seq 1 120); do
