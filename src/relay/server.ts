@@ -119,7 +119,12 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     );
   }
 
-  const dispatcher = options.dispatcher ?? (await upstreamDispatcher(timeouts, process.env));
+  // undici is loaded on the first request that needs it, not before listening: ~90 ms of start-up
+  // (evaluating the package) move to the first relayed request, once.
+  let dispatcher: Dispatcher | undefined = options.dispatcher;
+  let loadingDispatcher: Promise<Dispatcher> | undefined;
+  const loadDispatcher = () =>
+    (loadingDispatcher ??= upstreamDispatcher(timeouts, process.env).then((loaded) => (dispatcher = loaded)));
 
   let hosts = new Set<string>();
   let requestSeq = 0;
@@ -252,7 +257,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     forwardExchange({
       req,
       res,
-      dispatcher,
+      dispatcher: dispatcher ?? (await loadDispatcher()),
       provider,
       method: req.method ?? "GET",
       path: plan.upstreamPath,
@@ -368,7 +373,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     }
     server.closeAllConnections();
     await stopped;
-    if (!options.dispatcher) await dispatcher.destroy().catch(() => {});
+    if (!options.dispatcher && loadingDispatcher) await (await loadingDispatcher).destroy().catch(() => {});
   };
 
   return {

@@ -3,13 +3,13 @@
  * served and logged, config and port errors, LLM_RELAY_PORT, and graceful shutdown on
  * SIGTERM/SIGINT (drain, deadline, second signal). Run `npm run build` first (`npm test` does).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually, open, readAll, send } from "../helpers/client.js";
-import { cleanEnv, runCli, startCli, type RunningCli } from "../helpers/cli.js";
+import { cleanEnv, ROOT, runCli, startCli, type RunningCli } from "../helpers/cli.js";
 import { anthropicMessage, anthropicStream, sseFrame, startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
 
 let home: string;
@@ -227,5 +227,14 @@ describe("graceful shutdown", () => {
     release();
     expect(result.stderr).toContain("SIGINT again, exiting now");
     expect(result.code).toBe(130);
+  });
+});
+
+describe("--version", () => {
+  it.each([["--version"], ["-V"]])("%s prints the package version and exits 0", async (flag) => {
+    const home = mkdtempSync(path.join(tmpdir(), "llm-relay-version-"));
+    const { version } = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
+    const result = await runCli([flag], { env: cleanEnv(home) });
+    expect(result).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: "" });
   });
 });
