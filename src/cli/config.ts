@@ -12,7 +12,8 @@ import type { ResolvedConfig } from "../config/resolve.js";
 import type { Secret } from "../config/secret.js";
 import { fileIsTrusted, needsApproval, untrustedOrigins } from "../config/trust.js";
 import { chalkFor } from "../log/color.js";
-import { redactCredentialValue, redactToken } from "../policy/redact.js";
+import { printableHeaderValue } from "../policy/headers.js";
+import { redactToken } from "../policy/redact.js";
 import { describeRoutes, describeSource } from "./banner.js";
 import { knownSecrets } from "./errors.js";
 import { portFromEnv } from "./settings.js";
@@ -54,14 +55,6 @@ export interface ConfigView {
   defaultProvider: string | null;
   timeouts: ResolvedConfig["timeouts"];
   limits: ResolvedConfig["limits"];
-}
-
-/** Header names whose configured values are credentials (same rule as the `--verbose` decision lines). */
-const SECRET_HEADER_NAME = /auth|key|token|secret|password|session|cookie|signature/i;
-const SECRET_HEADER_VALUE = /^(?:bearer\s+)?(?:sk-|ya29\.|AIza)/i;
-
-function printableHeaderValue(name: string, value: string): string {
-  return SECRET_HEADER_NAME.test(name) || SECRET_HEADER_VALUE.test(value) ? redactCredentialValue(value) : value;
 }
 
 function secretView(secret: Secret | undefined): SecretView | null {

@@ -61,7 +61,8 @@ function secretName(name: string): boolean {
   return secret;
 }
 
-function printable(name: string, value: string, relayToken?: string): string {
+/** A header value as logs may show it: redacted when its name or content says it is secret. */
+export function printableHeaderValue(name: string, value: string, relayToken?: string): string {
   if (secretName(name) || SECRET_VALUE.test(value) || (relayToken && value.includes(relayToken))) {
     return redactCredentialValue(value);
   }
@@ -143,7 +144,7 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
     reserved[ordered.length - 1] = header;
   };
   const decide = (header: string, action: DecisionAction, value: string, reason: string, fresh = false) => {
-    const decision: Decision = { header, action, reason, value: printable(header, value, relayToken) };
+    const decision: Decision = { header, action, reason, value: printableHeaderValue(header, value, relayToken) };
     const leaves = action === "forward" || action === "set" || action === "rewrite" ? value : undefined;
     const at = fresh ? -1 : slotOf(header);
     if (at === -1) {
