@@ -76,6 +76,8 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
 
   constructor(private readonly x: Exchange) {
     x.res.on("close", this.onClientClose);
+    // Gone already (while the relay awaited something, e.g. loading undici): abort at the start.
+    if (x.res.destroyed) this.clientGone = true;
   }
 
   private readonly onClientClose = () => {
