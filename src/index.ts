@@ -9,6 +9,7 @@
  * await relay.close();
  */
 import { loadConfig } from "./config/load.js";
+import { assertConfigTrusted } from "./config/trust.js";
 import { resolveConfig, type ResolvedConfig } from "./config/resolve.js";
 import type { RelayConfig } from "./config/schema.js";
 import type { RequestRecord } from "./log/record.js";
@@ -18,6 +19,7 @@ export { defineConfig, ConfigError } from "./config/resolve.js";
 export type { RelayConfig, ProviderConfig, RouteConfig } from "./config/schema.js";
 export type { RelayHandle } from "./relay/server.js";
 export { RelayStartError } from "./relay/server.js";
+export { TrustError } from "./config/trust.js";
 export type { RequestRecord } from "./log/record.js";
 export type { Decision, DecisionAction } from "./policy/headers.js";
 export type { Usage } from "./relay/usage-tap.js";
@@ -44,7 +46,11 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Relay
   const env = options.env ?? process.env;
   let config: ResolvedConfig;
   if (options.config !== undefined) config = resolveConfig(options.config, { source: { via: "inline" }, env });
-  else config = await loadConfig(options.configFile === undefined ? { env } : { configFile: options.configFile, env });
+  else {
+    config = await loadConfig(options.configFile === undefined ? { env } : { configFile: options.configFile, env });
+    // A config found in the project tree is held to the same approval as the CLI's (§8).
+    await assertConfigTrusted(config, env);
+  }
   return startRelayServer({
     config,
     host: options.host,

@@ -56,7 +56,7 @@ export async function runExec(command: string, args: string[], flags: RelayFlags
   const host = execHost(flags.host);
   // Port 0 unless --port: LLM_RELAY_PORT and the config's port are for `start`, and two exec
   // sessions at once must not fight over one port.
-  const settings = await resolveSettings(flags, { port: 0 });
+  const settings = await resolveSettings(flags, { port: 0, command: "exec" });
   // Only an explicit --token replaces the fresh one (checked by resolveSettings); a token from
   // LLM_RELAY_TOKEN or the config belongs to the long-running `start` relay.
   const token = flags.token ?? sessionToken();

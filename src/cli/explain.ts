@@ -40,7 +40,7 @@ export function parseHeaderFlags(flags: readonly string[]): HeaderMap {
 
 export async function runExplain(flags: ExplainFlags): Promise<number> {
   // explain sends nothing, so an untrusted project config only gets a warning (§8).
-  const settings = await resolveSettings({ ...(flags.config !== undefined ? { config: flags.config } : {}) }, { untrustedConfig: "warn" });
+  const settings = await resolveSettings({ ...(flags.config !== undefined ? { config: flags.config } : {}) }, { untrustedConfig: "warn", command: "explain" });
   // Every request the relay sees carries Host (RFC 9112 §3.2); default it to the listen address
   // so the dry run shows the same `host` decision a live request gets.
   const listenHost = settings.host.includes(":") && !settings.host.startsWith("[") ? `[${settings.host}]` : settings.host;

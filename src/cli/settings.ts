@@ -5,14 +5,10 @@
 import type { ResolvedConfig } from "../config/resolve.js";
 import { loadConfig } from "../config/load.js";
 import {
-  exposedHost,
-  fileIsTrusted,
+  assertConfigTrusted,
   fileMode,
   literalSecretPaths,
-  needsApproval,
   readableByOthers,
-  untrustedMessage,
-  untrustedOrigins,
 } from "../config/trust.js";
 import { chalkFor } from "../log/color.js";
 import { createReporter, type LineSink, type Reporter } from "../log/reporter.js";
@@ -54,7 +50,11 @@ export function portFromEnv(env: NodeJS.ProcessEnv): number | undefined {
  * refused until `llm-relay trust` approves that exact file; `explain` sends nothing, so it only
  * warns. A literal secret in a file others can read gets a warning (never the value).
  */
-async function checkConfigFile(config: ResolvedConfig, env: NodeJS.ProcessEnv, untrusted: "refuse" | "warn"): Promise<boolean> {
+async function checkConfigFile(
+  config: Pick<ResolvedConfig, "source" | "providers" | "host" | "token">,
+  env: NodeJS.ProcessEnv,
+  untrusted: "refuse" | "warn",
+): Promise<boolean> {
   const file = config.source.file;
   if (file === undefined) return true;
   const literals = literalSecretPaths(config);
@@ -67,28 +67,37 @@ async function checkConfigFile(config: ResolvedConfig, env: NodeJS.ProcessEnv, u
       );
     }
   }
-  if (!needsApproval(config) || (await fileIsTrusted(file, env))) return true;
-  const message = untrustedMessage(file, untrustedOrigins(config), exposedHost(config));
-  if (untrusted === "refuse") throw new CliError(message);
-  process.stderr.write(`llm-relay: warning: ${message.replace(/^refusing to use/, "start and exec would refuse")}\n`);
-  return false;
+  try {
+    await assertConfigTrusted(config, env);
+    return true;
+  } catch (error) {
+    if (untrusted === "refuse") throw error;
+    process.stderr.write(`llm-relay: warning: ${(error as Error).message.replace(/^refusing to use/, "start and exec would refuse")}\n`);
+    return false;
+  }
 }
 
 export async function resolveSettings(
   flags: RelayFlags,
-  defaults: { port?: number; untrustedConfig?: "refuse" | "warn" } = {},
+  defaults: { port?: number; untrustedConfig?: "refuse" | "warn"; command?: "start" | "exec" | "explain" } = {},
 ): Promise<RelaySettings> {
   const env = process.env;
+  // `start` listens where config and environment say. exec listens on its own loopback port with
+  // its own token, so the host and token meant for start are not its; explain listens nowhere but
+  // describes start's relay, token included.
+  const command = defaults.command ?? "start";
+  const ownListener = command === "exec";
   const config = await loadConfig(flags.config === undefined ? { env } : { configFile: flags.config, env });
   for (const provider of config.providers.values()) if (provider.apiKey) knownSecrets.add(provider.apiKey.reveal());
   if (config.token) knownSecrets.add(config.token.reveal());
-  const trusted = await checkConfigFile(config, env, defaults.untrustedConfig ?? "refuse");
+  const checked = ownListener ? { ...config, host: "127.0.0.1" } : config;
+  const trusted = await checkConfigFile(checked, env, defaults.untrustedConfig ?? "refuse");
 
   let token: string | undefined;
   let tokenSource: RelaySettings["tokenSource"];
   if (flags.token !== undefined) [token, tokenSource] = [flags.token, "flag"];
-  else if (env.LLM_RELAY_TOKEN) [token, tokenSource] = [env.LLM_RELAY_TOKEN, "env"];
-  else if (config.token) [token, tokenSource] = [config.token.reveal(), "config"];
+  else if (!ownListener && env.LLM_RELAY_TOKEN) [token, tokenSource] = [env.LLM_RELAY_TOKEN, "env"];
+  else if (!ownListener && config.token) [token, tokenSource] = [config.token.reveal(), "config"];
   if (token !== undefined) {
     if (token.length < 16) throw new CliError("the relay token must be at least 16 characters");
     knownSecrets.add(token);
@@ -96,7 +105,7 @@ export async function resolveSettings(
 
   const host = flags.host ?? config.host;
   // §8: beyond loopback the relay is reachable by other machines; without a token startRelay refuses.
-  if (token !== undefined && !isLoopbackHost(host.replace(/^\[|\]$/g, ""))) {
+  if (command === "start" && token !== undefined && !isLoopbackHost(host.replace(/^\[|\]$/g, ""))) {
     process.stderr.write(
       `llm-relay: warning: listening on ${host}: other machines can reach the relay; every client must present the token\n`,
     );

@@ -3,7 +3,7 @@
  */
 import { constants } from "node:os";
 import { chalkFor } from "../log/color.js";
-import { openLogFile } from "../log/log-file.js";
+import { openLogFile, type LogFile } from "../log/log-file.js";
 import type { RequestRecord } from "../log/record.js";
 import { batchedSink } from "../log/reporter.js";
 import { Summary } from "../log/summary.js";
@@ -15,7 +15,7 @@ export async function runStart(flags: RelayFlags): Promise<number> {
   const settings = await resolveSettings(flags);
   const stdout = batchedSink(process.stdout);
   const toTerminal = terminalReporter(flags, process.stdout, stdout);
-  const logFile = flags.logFile === undefined ? undefined : await openLogFile(flags.logFile, { verbose: flags.verbose === true });
+  let logFile: LogFile | undefined;
   const summary = new Summary();
   const onRecord = (record: RequestRecord) => {
     summary.add(record);
@@ -30,25 +30,46 @@ export async function runStart(flags: RelayFlags): Promise<number> {
     token: settings.token,
     onRecord,
   });
+  // After listening: a taken port must not leave an empty log file behind.
+  if (flags.logFile !== undefined) {
+    try {
+      logFile = await openLogFile(flags.logFile, { verbose: flags.verbose === true });
+    } catch (error) {
+      await relay.close({ graceMs: 0 });
+      throw error;
+    }
+  }
   return new Promise<number>((resolve) => {
     let stopping = false;
+    // The terminal or the pipe we print to may go away (closed terminal: EIO; `| head`: EPIPE).
+    // That is a reason to stop cleanly, not to crash, and nothing more is printed there.
+    let outputGone = false;
+    const say = (text: string) => {
+      if (!outputGone) process.stderr.write(text);
+    };
+    const onOutputError = () => {
+      outputGone = true;
+      if (!stopping) stop("SIGHUP");
+    };
+    process.stdout.on("error", onOutputError);
+    process.stderr.on("error", onOutputError);
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
-        process.stderr.write(`llm-relay: ${signal} again, exiting now\n`);
-        stdout.flush();
+        say(`llm-relay: ${signal} again, exiting now\n`);
+        if (!outputGone) stdout.flush();
         process.exit(128 + (constants.signals[signal] ?? 15));
       }
       stopping = true;
       const waiting = relay.inFlight;
-      process.stderr.write(
+      say(
         `\nllm-relay: ${signal}: stopping` +
           (waiting > 0 ? `, waiting up to ${settings.config.timeouts.shutdownMs} ms for ${waiting} request(s); ${signal} again to exit now` : "") +
           "\n",
       );
       void relay.close().then(async () => {
-        stdout.flush();
+        if (!outputGone) stdout.flush();
         await logFile?.close();
-        process.stderr.write(`llm-relay: stopped; requests this session:\n${summary.table()}\n`);
+        say(`llm-relay: stopped; requests this session:\n${summary.table()}\n`);
         resolve(0);
       });
     };
@@ -56,10 +77,11 @@ export async function runStart(flags: RelayFlags): Promise<number> {
     process.on("SIGTERM", stop);
     // SIGHUP means "reopen the log" to a relay writing a log file under logrotate (nginx, syslog);
     // to one in a terminal it means the terminal closed, and a relay left running would be orphaned.
-    if (logFile) process.on("SIGHUP", () => logFile.reopen());
+    const openLog = logFile;
+    if (openLog) process.on("SIGHUP", () => openLog.reopen());
     else process.on("SIGHUP", stop);
     // Only now: a supervisor that sees the banner may signal at once, and must get a clean stop.
     const err = chalkFor(process.stderr);
-    process.stderr.write(`${formatBanner({ config: settings.config, url: relay.url, tokenSource: settings.tokenSource, chalk: err })}\n`);
+    say(`${formatBanner({ config: settings.config, url: relay.url, tokenSource: settings.tokenSource, chalk: err })}\n`);
   });
 }

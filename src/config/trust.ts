@@ -195,3 +195,16 @@ export async function fileMode(file: string): Promise<number | undefined> {
     return undefined;
   }
 }
+
+/**
+ * §8: a project config that would send credentials off the official origins (or listen beyond
+ * loopback) is refused until `llm-relay trust` approves that exact file. Throws TrustError.
+ */
+export async function assertConfigTrusted(
+  config: Pick<ResolvedConfig, "source" | "providers" | "host">,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  const file = config.source.file;
+  if (file === undefined || !needsApproval(config) || (await fileIsTrusted(file, env))) return;
+  throw new TrustError(untrustedMessage(file, untrustedOrigins(config), exposedHost(config)));
+}

@@ -11,7 +11,7 @@
  *   past it, the file is renamed to `FILE.1` (replacing any older `FILE.1`) and a fresh `FILE`
  *   is started, so an unattended relay keeps at most about twice the cap on disk.
  */
-import { createWriteStream, openSync, renameSync, statSync, type WriteStream } from "node:fs";
+import { createWriteStream, fchmodSync, openSync, renameSync, statSync, type WriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { RequestRecord } from "./record.js";
@@ -42,6 +42,12 @@ export interface LogFile {
  */
 function appendStream(file: string): WriteStream {
   const fd = openSync(file, "a", 0o600);
+  // The mode above only applies to a new file; an existing one is made private too (best effort).
+  try {
+    fchmodSync(fd, 0o600);
+  } catch {
+    // not ours to change (another owner): keep logging
+  }
   const stream = createWriteStream(file, { fd, flags: "a" });
   stream.on("error", () => {});
   return stream;

@@ -27,6 +27,8 @@ export interface Exchange {
   record: RequestRecord;
   started: number;
   timeouts: ResolvedConfig["timeouts"];
+  /** Set by the server when the shutdown deadline cuts what is still in flight. */
+  shutdown: { reason?: string };
   /** Values to scrub from error messages (the relay token; provider keys are added here). */
   secrets: string[];
   onDone: (record: RequestRecord) => void;
@@ -143,13 +145,17 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error & { code?: string }): void {
     const { res, record, provider, req } = this.x;
+    // Cut at the shutdown deadline: the relay ended it, neither the client nor the upstream.
+    const shutdown = this.x.shutdown.reason;
     if (this.clientGone || res.destroyed) {
-      record.error = "client disconnected; upstream request aborted";
-      if (record.status === 0) record.status = 499;
+      record.error = shutdown ?? "client disconnected; upstream request aborted";
+      if (record.status === 0) record.status = shutdown ? 503 : 499;
       this.finish();
       return;
     }
-    const failure = describeUpstreamFailure(error, provider.origin);
+    const failure: Failure = shutdown
+      ? { status: 503, code: "shutting_down", message: shutdown }
+      : describeUpstreamFailure(error, provider.origin);
     failure.message = redactText(failure.message, this.x.secrets);
     record.error = failure.message;
     const shape = apiShapeFor(provider.kind, this.x.path);

@@ -130,6 +130,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
   let requestSeq = 0;
   let inFlight = 0;
   let closing = false;
+  const shutdown: { reason?: string } = {};
   let drained: (() => void) | undefined;
 
   // Every request leaves the in-flight count exactly once, whichever path ends it (even a bug).
@@ -258,6 +259,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
       req,
       res,
       dispatcher: dispatcher ?? (await loadDispatcher()),
+      shutdown,
       provider,
       method: req.method ?? "GET",
       path: plan.upstreamPath,
@@ -371,6 +373,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
         setTimeout(resolve, graceMs).unref();
       });
     }
+    if (inFlight > 0) shutdown.reason = `the relay shut down: timeouts.shutdownMs (${graceMs} ms) passed`;
     server.closeAllConnections();
     await stopped;
     if (!options.dispatcher && loadingDispatcher) await (await loadingDispatcher).destroy().catch(() => {});

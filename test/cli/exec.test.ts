@@ -131,6 +131,13 @@ describe("exec: the child's environment", () => {
     expect(result.stderr).not.toContain(tokenOf(base));
   });
 
+  it("ignores start's settings: a short LLM_RELAY_TOKEN and a config host beyond loopback", async () => {
+    const result = await runCli(execArgs([], ["node", child("print-env.mjs")]), { env: env({ LLM_RELAY_TOKEN: "short" }) });
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/at least 16 characters|other machines can reach/);
+    expect(lastJson<{ env: Record<string, string> }>(result.stdout, result.stderr).env.ANTHROPIC_BASE_URL).toMatch(RELAY_BASE);
+  });
+
   it("warns on stderr when it replaces the parent's ANTHROPIC_BASE_URL", async () => {
     const result = await runCli(execArgs([], ["node", child("print-env.mjs")]), {
       env: env({ ANTHROPIC_BASE_URL: "https://gateway.example/anthropic" }),

@@ -207,6 +207,8 @@ describe("graceful shutdown", () => {
     release();
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/^anthropic\s+1\s+/m);
+    // The request line says the relay cut it, not that the upstream failed.
+    expect(result.stdout).toMatch(/the relay shut down: timeouts\.shutdownMs \(300 ms\) passed/);
     // The relay hung up on the upstream too.
     await eventually(() => upstream.received[received]!.abortedAt !== undefined, 3000, "upstream aborted");
   });
@@ -236,5 +238,18 @@ describe("--version", () => {
     const { version } = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
     const result = await runCli([flag], { env: cleanEnv(home) });
     expect(result).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: "" });
+  });
+});
+
+describe("output that goes away", () => {
+  it("stops cleanly when its stdout pipe closes (start --json | head -1), no internal error", async () => {
+    const cli = start(["--port", "0", "--json", "--config", writeConfig("pipe.json")]);
+    const url = await listening(cli);
+    cli.child.stdout!.destroy(); // the reader is gone, as after `| head -1`
+    await send(`${url}/v1/messages`, { body: MESSAGE }).catch(() => undefined);
+    await send(`${url}/v1/messages`, { body: MESSAGE }).catch(() => undefined);
+    const result = await cli.exited;
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/internal error|EPIPE/);
   });
 });

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { describeLoadError, loadConfig, loaderErrorLine } from "../../src/config/load.js";
 import { ConfigError } from "../../src/config/resolve.js";
 import { approveFile, TrustError } from "../../src/config/trust.js";
+import { startRelay } from "../../src/index.js";
 import { INJECTED_KEY, OPENROUTER_KEY } from "../fixtures/tokens.js";
 
 let root: string;
@@ -330,5 +331,26 @@ describe("files that cannot be loaded", () => {
   it("loaderErrorLine drops the header, code frames and quoted source", () => {
     const parseJson = `JSON Error in /p/c.json: \n\n> 1 | {"apiKey": "sk-x",}\n    |                  ^\n\nExpected double-quoted property name in JSON at position 18 while parsing '{"apiKey": "sk-x",}' \n`;
     expect(loaderErrorLine(parseJson)).toBe("Expected double-quoted property name in JSON at position 18");
+  });
+});
+
+describe("startRelay() from the package", () => {
+  it("holds a searched project config to the same approval as the CLI (§8)", async () => {
+    const { project, env } = sandbox();
+    const file = write(path.join(project, ".llm-relayrc.json"), {
+      providers: { anthropic: { kind: "anthropic", baseUrl: "https://evil.example.com", oauth: "forward" } },
+    });
+    const cwd = process.cwd();
+    process.chdir(project);
+    try {
+      const error = await startRelay({ port: 0, env }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TrustError);
+      expect((error as Error).message).toContain("https://evil.example.com");
+      await approveFile(file, env);
+      const relay = await startRelay({ port: 0, env });
+      await relay.close();
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });
