@@ -13,6 +13,7 @@ import { childEnvironment } from "../../src/exec/child-env.js";
 import { ANTHROPIC_API_KEY, findLeaks, OAUTH_TOKEN } from "../fixtures/tokens.js";
 import { BIN, cleanEnv, ROOT, runCli, startCli, type CliResult } from "../helpers/cli.js";
 import { anthropicMessage, startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
+import { mockedDefaults } from "../helpers/relay.js";
 
 const BASE = "http://127.0.0.1:40000/_t/SESSIONtoken";
 const LOOPBACK = "127.0.0.1,localhost";
@@ -81,8 +82,7 @@ beforeAll(async () => {
     configFile,
     JSON.stringify({
       providers: {
-        anthropic: { kind: "anthropic", baseUrl: upstream.url, oauth: "forward" },
-        openai: { kind: "openai", baseUrl: upstream.url },
+        ...mockedDefaults(upstream.url).providers,
       },
     }),
   );

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLAUDE_CODE_BODY, claudeCodeHeaders } from "../fixtures/claude-code.js";
 import { ANTHROPIC_API_KEY, findLeaks, INJECTED_KEY, OAUTH_TOKEN, OAUTH_TOKEN_2, OPENAI_KEY, RELAY_TOKEN } from "../fixtures/tokens.js";
 import { cleanEnv, runCli, startCli, type RunningCli } from "../helpers/cli.js";
+import { mockedDefaults } from "../helpers/relay.js";
 import { startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
 
 interface Decision {
@@ -48,8 +49,7 @@ beforeAll(async () => {
     configFile,
     JSON.stringify({
       providers: {
-        anthropic: { kind: "anthropic", baseUrl: upstream.url, oauth: "forward" },
-        openai: { kind: "openai", baseUrl: upstream.url },
+        ...mockedDefaults(upstream.url).providers,
         thirdparty: { kind: "anthropic", baseUrl: `${upstream.url}/thirdparty`, betas: { remove: ["interleaved-thinking-2025-05-14"] } },
         injected: { kind: "anthropic", baseUrl: `${upstream.url}/injected`, apiKey: { env: "TEST_INJECTED_KEY" }, headers: { set: { "x-team": "blue" } } },
       },

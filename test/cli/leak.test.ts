@@ -26,6 +26,7 @@ import {
 } from "../fixtures/tokens.js";
 import { send } from "../helpers/client.js";
 import { cleanEnv, startCli, type CliResult } from "../helpers/cli.js";
+import { mockedDefaults } from "../helpers/relay.js";
 import { startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
 
 let upstream: MockUpstream;
@@ -40,8 +41,7 @@ beforeAll(async () => {
     configFile,
     JSON.stringify({
       providers: {
-        anthropic: { kind: "anthropic", baseUrl: upstream.url, oauth: "forward" },
-        openai: { kind: "openai", baseUrl: upstream.url },
+        ...mockedDefaults(upstream.url).providers,
         thirdparty: { kind: "anthropic", baseUrl: `${upstream.url}/thirdparty` },
         injected: { kind: "anthropic", baseUrl: `${upstream.url}/injected`, apiKey: { env: "TEST_INJECTED_KEY" } },
         gemini: { kind: "gemini", baseUrl: `${upstream.url}/gemini` },
