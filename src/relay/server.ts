@@ -160,7 +160,9 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     provider?: ResolvedProvider,
   ) => {
     const path = takePathToken((req.url ?? "/").split("?")[0]!).path;
-    const body = errorBody(apiShapeFor(provider?.kind, path), status, code, message);
+    // Messages may quote the path, where a client may have pasted a key: the redacted form only.
+    const safeMessage = redactUrl(message);
+    const body = errorBody(apiShapeFor(provider?.kind, path), status, code, safeMessage);
     // The request body (if any) is not read: close the connection rather than drain it.
     const shouldClose = status === 413 || status === 400 || hasBody(req) && !req.complete;
     res.writeHead(status, {
@@ -170,7 +172,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     });
     res.end(body);
     record.status = status;
-    record.error = message;
+    record.error = safeMessage;
     record.durationMs = performance.now() - started;
     finishRecord(record);
   };

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, open, readAll, send, sha256, type ClientResponse } from "../helpers/client.js";
 import { startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
 import { mockedDefaults, startTestRelay, type TestRelay } from "../helpers/relay.js";
+import { OAUTH_TOKEN } from "../fixtures/tokens.js";
 
 let upstream: MockUpstream;
 let relay: TestRelay;
@@ -227,6 +228,16 @@ describe("upstream responses pass through untouched", () => {
       await odd.close();
       raw.close();
     }
+  });
+
+  it("a 404 for a path holding a key names the path with the key redacted, in the body and the record", async () => {
+    const before = relay.records.length;
+    const res = await send(`${relay.url}/nowhere/${OAUTH_TOKEN}/x`, { method: "GET" });
+    expect(res.status).toBe(404);
+    expect(res.text).not.toContain(OAUTH_TOKEN.slice(-20));
+    const record = (await relay.waitForRecords(before + 1))[before]!;
+    expect(JSON.stringify(record)).not.toContain(OAUTH_TOKEN.slice(-20));
+    expect(record.error).toMatch(/sk-ant-oat01-…\[len=108 #[0-9a-f]{6}\]/);
   });
 
   it("keeps the query string, through routes and provider prefixes", async () => {
