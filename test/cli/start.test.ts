@@ -8,7 +8,7 @@ import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { eventually, open, readAll, send } from "../helpers/client.js";
+import { eventually, freePort, open, readAll, send } from "../helpers/client.js";
 import { cleanEnv, ROOT, runCli, startCli, type RunningCli } from "../helpers/cli.js";
 import { anthropicMessage, anthropicStream, sseFrame, startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
 
@@ -59,14 +59,6 @@ function start(args: string[], env: NodeJS.ProcessEnv = {}): RunningCli {
 async function listening(cli: RunningCli): Promise<string> {
   const [, url] = await cli.waitFor(/listening\s+(http:\/\/127\.0\.0\.1:\d+)/);
   return url!;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const MESSAGE = JSON.stringify({ model: "claude-test", max_tokens: 8, messages: [{ role: "user", content: "hi" }] });

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import http, { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
+import net from "node:net";
 
 export interface ClientResponse {
   status: number;
@@ -74,4 +75,13 @@ export async function eventually(predicate: () => boolean, timeoutMs = 5000, wha
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** A loopback port that was free a moment ago (for a relay that must be told its port, or a closed one). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

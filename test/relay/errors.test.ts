@@ -5,7 +5,7 @@
  */
 import net, { type AddressInfo, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, open, readAll, send, sha256, type ClientResponse } from "../helpers/client.js";
+import { type ClientResponse, eventually, freePort, open, readAll, send, sha256 } from "../helpers/client.js";
 import { startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
 import { mockedDefaults, startTestRelay, type TestRelay } from "../helpers/relay.js";
 import { OAUTH_TOKEN } from "../fixtures/tokens.js";
@@ -17,14 +17,6 @@ let closedPort: number;
 /** Accepts TCP connections and never says a word (a TLS handshake that never completes). */
 let silent: Server;
 const silentSockets = new Set<net.Socket>();
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   upstream = await startMockUpstream();

@@ -7,10 +7,10 @@
  * secret was printed.
  */
 import { chmod, mkdtemp, readFile, rm, stat, writeFile, appendFile, mkdir } from "node:fs/promises";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/client.js";
 import { cleanEnv, runCli, startCli } from "../helpers/cli.js";
 import { startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
 import { findLeaks, GATEWAY_TOKEN, GOOGLE_API_KEY, INJECTED_KEY, OPENROUTER_KEY, RELAY_TOKEN } from "../fixtures/tokens.js";
@@ -29,14 +29,6 @@ afterAll(async () => {
   await upstream?.close();
   if (home) await rm(home, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Start the relay, check it answers a normal request, stop it. */
 async function startsAndServes(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<string> {

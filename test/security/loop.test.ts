@@ -3,8 +3,8 @@
  * and a request that comes back through the same relay (A → B → A) is answered 508 by its `Via`
  * marker instead of bouncing forever. The real upstream receives nothing either way.
  */
-import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/client.js";
 import { startRelay, type RelayHandle } from "../../src/index.js";
 import { startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
 import { mockedDefaults } from "../helpers/relay.js";
@@ -12,14 +12,6 @@ import { mockedDefaults } from "../helpers/relay.js";
 const BODY = JSON.stringify({ model: "claude-test", max_tokens: 8, messages: [{ role: "user", content: "hi" }] });
 
 /** A port that was free a moment ago (the relay under test needs to know it before it listens). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 async function post(url: string): Promise<{ status: number; text: string }> {
   const res = await fetch(`${url}/v1/messages`, {
     method: "POST",
