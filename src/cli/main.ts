@@ -119,8 +119,12 @@ export function buildProgram(): Command {
     .action(() => run(async () => (await import("./doctor.js")).runDoctor()));
   program
     .command("trust [file]")
-    .description("approve a project config that sends credentials beyond the official origins (pinned to its SHA-256)")
-    .action((file: string | undefined) => run(async () => (await import("./trust.js")).runTrust(file)));
+    .description("approve a project config that sends credentials beyond the official origins (bound to its path and SHA-256)")
+    .option("--list", "list approved configs and whether each file still matches")
+    .option("--revoke <file>", "drop the approval of a config file")
+    .action((file: string | undefined, opts: { list?: boolean; revoke?: string }) =>
+      run(async () => (await import("./trust.js")).runTrust(file, opts)),
+    );
 
   return program;
 }

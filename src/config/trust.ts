@@ -2,13 +2,14 @@
  * Project config trust (DESIGN §8), like `direnv allow` / `mise trust`: a config file found by
  * searching the project tree may have come with a cloned repository, so before it may send
  * credentials anywhere but the official provider origins or loopback, the user approves that
- * exact file. Approval pins the file's SHA-256; any edit needs approval again.
+ * exact file. Approval pins the file's real path and SHA-256: any edit, or the same bytes at another
+ * path, needs approval again.
  *
  * The decisions (`untrustedOrigins`, `needsApproval`, `isTrusted`, `literalSecretPaths`) are pure;
  * the store and file reads at the bottom are the thin I/O shell.
  */
 import { createHash } from "node:crypto";
-import { chmod, mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, realpath, rename, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
 import { isLoopbackHost } from "../relay/guards.js";
@@ -67,22 +68,81 @@ export function needsApproval(config: Pick<ResolvedConfig, "source" | "providers
   return untrustedOrigins(config).length > 0 || exposedHost(config) !== undefined;
 }
 
-/** What `trusted.json` holds: approved files by absolute path, each pinned to a SHA-256. */
+/** One approval: a file's real path (symlinks resolved) and the SHA-256 of its bytes then. */
+export interface TrustEntry {
+  path: string;
+  sha256: string;
+  approvedAt: string;
+}
+
+/**
+ * What `trusted.json` holds (version 2): approvals bound to path **and** content, so the same
+ * bytes in another folder (a second clone, a copied repository) are not approved. `stale` keeps
+ * version-1 entries, which were honoured by hash alone: they approve nothing, `--list` shows them
+ * and `--revoke` drops them.
+ */
 export interface TrustStore {
-  version: 1;
-  files: Record<string, { sha256: string; approvedAt: string }>;
+  version: 2;
+  files: TrustEntry[];
+  stale: TrustEntry[];
 }
 
-export const EMPTY_STORE: TrustStore = { version: 1, files: {} };
+export const EMPTY_STORE: TrustStore = { version: 2, files: [], stale: [] };
 
-/** Approval is for exact content: any hash recorded for any path (a moved file stays approved). */
-export function isTrusted(sha256: string, store: TrustStore): boolean {
-  return Object.values(store.files).some((entry) => entry.sha256 === sha256);
+/** Approved only when this exact path was approved with these exact bytes. `realPath` must be resolved (fs.realpath). */
+export function isTrusted(realPath: string, sha256: string, store: TrustStore): boolean {
+  return store.files.some((entry) => entry.path === realPath && entry.sha256 === sha256);
 }
 
-/** The store with `file` approved at `sha256` (replacing an older approval of that path). */
-export function withApproval(store: TrustStore, file: string, sha256: string, now: Date): TrustStore {
-  return { version: 1, files: { ...store.files, [file]: { sha256, approvedAt: now.toISOString() } } };
+/** The store with `realPath` approved at `sha256`, replacing any older approval (or stale entry) of that path. */
+export function withApproval(store: TrustStore, realPath: string, sha256: string, now: Date): TrustStore {
+  return {
+    version: 2,
+    files: [...store.files.filter((e) => e.path !== realPath), { path: realPath, sha256, approvedAt: now.toISOString() }],
+    stale: store.stale.filter((e) => e.path !== realPath),
+  };
+}
+
+/** The store without any approval of these paths (a path may be given as typed and as resolved); undefined when none matched. */
+export function withoutApproval(store: TrustStore, paths: readonly string[]): TrustStore | undefined {
+  const keep = (e: TrustEntry) => !paths.includes(e.path);
+  const next: TrustStore = { version: 2, files: store.files.filter(keep), stale: store.stale.filter(keep) };
+  return next.files.length + next.stale.length === store.files.length + store.stale.length ? undefined : next;
+}
+
+/** How an approval compares with the file on disk now, for `trust --list`. */
+export type ApprovalState = "ok" | "changed" | "missing" | "stale-v1-entry";
+
+export function approvalState(entry: TrustEntry, stale: boolean, currentSha256: string | undefined): ApprovalState {
+  if (stale) return "stale-v1-entry";
+  if (currentSha256 === undefined) return "missing";
+  return currentSha256 === entry.sha256 ? "ok" : "changed";
+}
+
+/** Parse `trusted.json`; anything unrecognised approves nothing (fail closed). Version-1 maps become stale entries. */
+export function parseTrustStore(text: string): TrustStore {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return EMPTY_STORE;
+  }
+  const entry = (value: unknown, pathFallback?: string): TrustEntry | undefined => {
+    const e = value as Partial<TrustEntry> | null;
+    const p = typeof e?.path === "string" ? e.path : pathFallback;
+    if (typeof e?.sha256 !== "string" || p === undefined) return undefined;
+    return { path: p, sha256: e.sha256, approvedAt: String(e.approvedAt ?? "") };
+  };
+  const store = parsed as { version?: unknown; files?: unknown; stale?: unknown } | null;
+  if (store === null || typeof store !== "object") return EMPTY_STORE;
+  const list = (value: unknown) => (Array.isArray(value) ? value.map((v) => entry(v)).filter((e): e is TrustEntry => e !== undefined) : []);
+  if (store.version === 2) return { version: 2, files: list(store.files), stale: list(store.stale) };
+  // Version 1: `{ files: { [path]: { sha256, approvedAt } } }`, honoured by hash alone. Never again.
+  if (store.files !== null && typeof store.files === "object" && !Array.isArray(store.files)) {
+    const stale = Object.entries(store.files).map(([p, v]) => entry(v, p)).filter((e): e is TrustEntry => e !== undefined);
+    return { version: 2, files: [], stale };
+  }
+  return EMPTY_STORE;
 }
 
 /** Key paths of secrets written literally in the config (not `{ env }`), e.g. `providers.x.apiKey`. */
@@ -148,43 +208,65 @@ export async function hashFile(file: string): Promise<string> {
 
 /** A missing or unreadable store approves nothing (fail closed). */
 export async function readTrustStore(env: NodeJS.ProcessEnv = process.env): Promise<TrustStore> {
-  let text: string;
   try {
-    text = await readFile(trustStorePath(env), "utf8");
+    return parseTrustStore(await readFile(trustStorePath(env), "utf8"));
   } catch {
     return EMPTY_STORE;
   }
-  try {
-    const parsed = JSON.parse(text) as Partial<TrustStore>;
-    if (parsed && typeof parsed.files === "object" && parsed.files !== null) {
-      const files: TrustStore["files"] = {};
-      for (const [file, entry] of Object.entries(parsed.files)) {
-        if (typeof entry?.sha256 === "string") files[file] = { sha256: entry.sha256, approvedAt: String(entry.approvedAt ?? "") };
-      }
-      return { version: 1, files };
-    }
-  } catch {
-    // fall through: a corrupt store approves nothing; `trust` rewrites it.
-  }
-  return EMPTY_STORE;
 }
 
-/** Record approval of `file` as it is now; returns its hash. Written atomically, mode 0600. */
-export async function approveFile(file: string, env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<string> {
-  const sha256 = await hashFile(file);
+/** Written atomically, mode 0600, in a 0700 folder. */
+async function writeTrustStore(store: TrustStore, env: NodeJS.ProcessEnv): Promise<void> {
   const storeFile = trustStorePath(env);
-  const next = withApproval(await readTrustStore(env), file, sha256, now);
   await mkdir(path.dirname(storeFile), { recursive: true, mode: 0o700 });
   const temp = `${storeFile}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+  const { version, files, stale } = store;
+  await writeFile(temp, `${JSON.stringify(stale.length > 0 ? { version, files, stale } : { version, files }, null, 2)}\n`, { mode: 0o600 });
   await chmod(temp, 0o600);
   await rename(temp, storeFile);
-  return sha256;
 }
 
-/** Whether the file, as it is now, has been approved. */
+/** Record approval of `file` (by its real path) as it is now; returns the real path and hash. */
+export async function approveFile(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  now = new Date(),
+): Promise<{ path: string; sha256: string }> {
+  const real = await realpath(file);
+  const sha256 = await hashFile(real);
+  await writeTrustStore(withApproval(await readTrustStore(env), real, sha256, now), env);
+  return { path: real, sha256 };
+}
+
+/** Drop the approval of `file` (as typed, or resolved like approval); undefined when it had none. */
+export async function revokeFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const absolute = path.resolve(file);
+  const real = await realpath(absolute).catch(() => absolute);
+  const next = withoutApproval(await readTrustStore(env), [real, absolute]);
+  if (next === undefined) return undefined;
+  await writeTrustStore(next, env);
+  return real;
+}
+
+/** Every approval with how the file compares now, for `trust --list`. */
+export async function listApprovals(env: NodeJS.ProcessEnv = process.env): Promise<Array<TrustEntry & { state: ApprovalState }>> {
+  const store = await readTrustStore(env);
+  const current = async (file: string) => hashFile(file).catch(() => undefined);
+  return Promise.all([
+    ...store.files.map(async (e) => ({ ...e, state: approvalState(e, false, await current(e.path)) })),
+    ...store.stale.map(async (e) => ({ ...e, state: approvalState(e, true, undefined) })),
+  ]);
+}
+
+/** Whether the file, at its real path and as it is now, has been approved. */
 export async function fileIsTrusted(file: string, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
-  return isTrusted(await hashFile(file), await readTrustStore(env));
+  let real: string;
+  try {
+    real = await realpath(file);
+  } catch {
+    return false;
+  }
+  return isTrusted(real, await hashFile(real), await readTrustStore(env));
 }
 
 /** The file's mode bits, or undefined when it cannot be stat'ed (e.g. package.json gone). */

@@ -83,7 +83,9 @@ describe("project config trust", () => {
     expect(trusted.code).toBe(0);
     expect(trusted.stdout).toContain(`trusted ${file()}`);
     const store = path.join(home, ".local", "state", "llm-relay", "trusted.json");
-    expect(JSON.parse(await readFile(store, "utf8")).files[file()].sha256).toMatch(/^[0-9a-f]{64}$/);
+    const stored = JSON.parse(await readFile(store, "utf8"));
+    expect(stored.version).toBe(2);
+    expect(stored.files.find((e: { path: string }) => e.path === file()).sha256).toMatch(/^[0-9a-f]{64}$/);
     expect((await stat(store)).mode & 0o077).toBe(0);
 
     const started = await startsAndServes([], env(), project);

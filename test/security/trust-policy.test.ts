@@ -7,8 +7,11 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { resolveConfig, type ConfigSource } from "../../src/config/resolve.js";
 import type { RelayConfig } from "../../src/config/schema.js";
 import {
+  approvalState,
   EMPTY_STORE,
   isTrusted,
+  parseTrustStore,
+  withoutApproval,
   literalSecretPaths,
   needsApproval,
   readableByOthers,
@@ -64,17 +67,62 @@ describe("needsApproval", () => {
   });
 });
 
-describe("hash pinning", () => {
+describe("approval binding (path and hash)", () => {
   const a = "a".repeat(64);
   const b = "b".repeat(64);
-  it("trusts only an approved hash; re-approving a path replaces its old hash", () => {
-    expect(isTrusted(a, EMPTY_STORE)).toBe(false);
-    const once = withApproval(EMPTY_STORE, "/repo/.llm-relayrc.json", a, new Date(0));
-    expect(isTrusted(a, once)).toBe(true);
-    expect(isTrusted(b, once)).toBe(false);
-    const edited = withApproval(once, "/repo/.llm-relayrc.json", b, new Date(0));
-    expect(isTrusted(b, edited)).toBe(true);
-    expect(isTrusted(a, edited)).toBe(false);
+  const A = "/work/a/llm-relay.config.mjs";
+  const B = "/work/b/llm-relay.config.mjs";
+  const once = withApproval(EMPTY_STORE, A, a, new Date(0));
+  const edited = withApproval(once, A, b, new Date(0));
+  const v1 = parseTrustStore(JSON.stringify({ version: 1, files: { [A]: { sha256: a, approvedAt: "2026-01-01T00:00:00.000Z" } } }));
+  it.each([
+    ["nothing approved", EMPTY_STORE, A, a, false],
+    ["the approved path and hash", once, A, a, true],
+    ["the same bytes at another path", once, B, a, false],
+    ["the approved path with other bytes", once, A, b, false],
+    ["re-approved after an edit: the new hash", edited, A, b, true],
+    ["re-approved after an edit: the old hash", edited, A, a, false],
+    ["a version-1 entry (hash alone), same path and hash", v1, A, a, false],
+    ["a version-1 entry, another path", v1, B, a, false],
+    ["a path that only differs by a trailing slash segment", once, `${A}/`, a, false],
+  ] as const)("%s → trusted: %s", (_name, store, file, sha, expected) => {
+    expect(isTrusted(file, sha, store)).toBe(expected);
+  });
+
+  it("a version-1 store is read as stale entries only; approving that path replaces the stale entry", () => {
+    expect(v1.files).toEqual([]);
+    expect(v1.stale).toEqual([{ path: A, sha256: a, approvedAt: "2026-01-01T00:00:00.000Z" }]);
+    const reapproved = withApproval(v1, A, a, new Date(0));
+    expect(reapproved.stale).toEqual([]);
+    expect(isTrusted(A, a, reapproved)).toBe(true);
+  });
+
+  it.each([
+    ["not JSON", "{"],
+    ["null", "null"],
+    ["an array", "[]"],
+    ["version 2 with a non-list", JSON.stringify({ version: 2, files: { [A]: { sha256: a } } })],
+    ["version 2 entry without a path", JSON.stringify({ version: 2, files: [{ sha256: a }] })],
+  ])("a store that is %s approves nothing", (_name, text) => {
+    expect(isTrusted(A, a, parseTrustStore(text))).toBe(false);
+  });
+
+  it("revoking drops the path from approvals and stale entries, and reports when nothing matched", () => {
+    const both = withApproval(withApproval(EMPTY_STORE, A, a, new Date(0)), B, a, new Date(0));
+    const revoked = withoutApproval(both, [A]);
+    expect(revoked && isTrusted(A, a, revoked)).toBe(false);
+    expect(revoked && isTrusted(B, a, revoked)).toBe(true);
+    expect(withoutApproval(both, ["/elsewhere"])).toBeUndefined();
+    expect(withoutApproval(v1, [A])).toEqual(EMPTY_STORE);
+  });
+
+  it.each([
+    ["same hash", false, a, "ok"],
+    ["other hash", false, b, "changed"],
+    ["file gone", false, undefined, "missing"],
+    ["version-1 entry", true, a, "stale-v1-entry"],
+  ] as const)("list state: %s → %s", (_name, stale, current, expected) => {
+    expect(approvalState({ path: A, sha256: a, approvedAt: "" }, stale, current)).toBe(expected);
   });
 });
 
