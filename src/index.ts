@@ -3,7 +3,7 @@
  * (tests, scripts). Everything else is internal and may change.
  *
  * @example
- * import { startRelay } from "llm-relay";
+ * import { startRelay } from "llm-relay-cli";
  * const relay = await startRelay({ port: 0 });
  * console.log(relay.url); // http://127.0.0.1:54321
  * await relay.close();

@@ -3,9 +3,10 @@
  * the current folder that loads and validates as is, and equals the embedded default until the
  * user uncomments something.
  *
- * The file does not `import { defineConfig } from "llm-relay"`: run through npx, the package is
- * not resolvable from the user's project and the import would fail. A JSDoc type annotation
- * gives editors the same completion and costs nothing at run time.
+ * The file does not `import { defineConfig } from "llm-relay-cli"`: the relay resolves that import
+ * to itself even without node_modules, but only by loading the file through jiti, which costs
+ * ~200 ms on every start. A JSDoc type annotation gives editors (with the package installed) the
+ * same completion and costs nothing at run time.
  */
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -28,11 +29,11 @@ function jsNumber(n: number): string {
 /** The starter config; the defaults it shows come from the same constants the relay uses. */
 export function starterConfig(): string {
   const t = DEFAULT_TIMEOUTS;
-  return `// llm-relay config: checked with \`npx llm-relay config\`, used by \`llm-relay start\` and \`exec\`
-// when run in this folder or below it. Everything here is optional; unset values take the
-// defaults shown. Commands and options: \`llm-relay --help\`.
+  return `// llm-relay config: checked with \`llm-relay config\` (or \`npx llm-relay-cli config\`),
+// used by \`llm-relay start\` and \`exec\` when run in this folder or below it. Everything here is
+// optional; unset values take the defaults shown. Commands and options: \`llm-relay --help\`.
 
-/** @type {import('llm-relay').RelayConfig} */
+/** @type {import('llm-relay-cli').RelayConfig} */
 export default {
   // Where the relay listens. Loopback only, unless you also set a token.
   port: ${DEFAULT_PORT},

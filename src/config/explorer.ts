@@ -8,6 +8,7 @@
  */
 import { createRequire } from "node:module";
 import type { CosmiconfigResult, Loader } from "cosmiconfig";
+import { CODE_LOADERS, loadJson } from "./loaders.js";
 
 export interface ConfigExplorer {
   search(from?: string): Promise<CosmiconfigResult>;
@@ -22,10 +23,11 @@ export function createExplorer(moduleName: string, loaders: Record<string, Loade
   return new Explorer({
     moduleName,
     searchPlaces: getDefaultSearchPlaces(moduleName),
-    ignoreEmptySearchPlaces: true,
+    // An empty file found by the search is an error naming it (load.ts), not a silent "no config".
+    ignoreEmptySearchPlaces: false,
     cache: false,
     transform: (result: CosmiconfigResult) => result,
-    loaders: { ...defaultLoaders, ...loaders },
+    loaders: { ...defaultLoaders, ".json": loadJson, ...CODE_LOADERS, ...loaders },
     metaConfigFilePath: null,
     mergeImportArrays: true,
     mergeSearchPlaces: true,

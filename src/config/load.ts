@@ -9,6 +9,7 @@ import { ConfigError, resolveConfig, type ConfigSource, type ResolvedConfig } fr
 import type { Loader } from "cosmiconfig";
 import { redactToken } from "../policy/redact.js";
 import { createExplorer } from "./explorer.js";
+import { CODE_EXTENSIONS, ConfigFileError, PACKAGE_NAME } from "./loaders.js";
 import { fileIsTrusted, isExecutableConfig, TrustError, untrustedCodeMessage } from "./trust.js";
 
 export const MODULE_NAME = "llm-relay";
@@ -32,7 +33,7 @@ export function userConfigDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Loader messages start with a header naming the file, which our own message already does. */
-const LOADER_HEADER = /^(?:JSON|YAML|TypeScript) Error in /;
+const LOADER_HEADER = /^(?:JSON|YAML) Error in /;
 const ANSI_SGR = /\u001b\[[0-9;]*m/g;
 const VENDOR_TOKEN = /(?:sk-|ya29\.|AIza)[\w.~+/-]+/g;
 /** Code-frame lines (`> 1 | {"apiKey": …`, `    |   ^`, `-----^`): they quote the file, which may hold a key. */
@@ -64,18 +65,24 @@ export function describeLoadError(file: string, error: unknown): ConfigError {
   const err = error as NodeJS.ErrnoException;
   if (err?.code === "ENOENT") return new ConfigError(`config file not found: ${file}`);
   if (err?.code === "EISDIR") return new ConfigError(`config path is a folder, not a file: ${file}`);
+  if (err instanceof ConfigFileError) return new ConfigError(`cannot load config ${file}: ${err.message}`);
   const message = err instanceof Error ? err.message : String(err);
-  const isTs = /\.[cm]?ts$/.test(file);
-  if (isTs && /Cannot find (module|package) 'typescript'/.test(message)) {
+  // The npm name `llm-relay` is another project's: point at ours instead of "not found".
+  if (/Cannot find (?:package|module) 'llm-relay'/.test(message)) {
     return new ConfigError(
-      `cannot load ${file}: TypeScript config files need the "typescript" package.\n` +
-        `  Install it next to the config (npm install --save-dev typescript) or rename the file to .mjs.`,
+      `cannot load config ${file}: it imports "llm-relay", which is not this relay's package; import from "${PACKAGE_NAME}" instead`,
     );
   }
-  // A syntax error in a JS/TS config: the import fails, cosmiconfig retries with require(), and
-  // Node 20's require(esm) reports an internal assertion instead of the real SyntaxError.
-  if (err?.code === "ERR_INTERNAL_ASSERTION" || /^Cannot require\(\) ES Module/.test(message)) {
-    const check = isTs ? `npx tsc --noEmit ${file}` : `node --check ${file}`;
+  // jiti (TypeScript) reports a syntax error with its place: `ParseError: Unexpected token\n FILE:3:12`
+  // (a zero-based column).
+  const place = /^ParseError: ([^\n]*?)\s*\n\s*\S*:(\d+):(\d+)\s*$/.exec(message.replace(ANSI_SGR, ""));
+  if (place) {
+    const what = place[1]!.replace(VENDOR_TOKEN, (token) => redactToken(token));
+    return new ConfigError(`cannot load config ${file}: syntax error at line ${place[2]}, column ${Number(place[3]) + 1}: ${what}`);
+  }
+  // A syntax error in a JS config: Node's message names no place (its stack quotes the line).
+  if (err instanceof SyntaxError || err?.code === "ERR_INTERNAL_ASSERTION" || /^Cannot require\(\) ES Module/.test(message)) {
+    const check = /\.[cm]?ts$/.test(file) ? `npx tsc --noEmit ${file}` : `node --check ${file}`;
     return new ConfigError(`cannot load config ${file}: it has a syntax error (run \`${check}\` to see where)`);
   }
   return new ConfigError(`cannot load config ${file}: ${loaderErrorLine(message)}`);
@@ -83,7 +90,13 @@ export function describeLoadError(file: string, error: unknown): ConfigError {
 
 /** Loaders that run nothing: searching must not execute a config that is code before it is approved. */
 const NOT_RUN = () => ({ "llm-relay: not run": true });
-const CODE_LOADERS_NOT_RUN = { ".js": NOT_RUN, ".mjs": NOT_RUN, ".cjs": NOT_RUN, ".ts": NOT_RUN, ".mts": NOT_RUN, ".cts": NOT_RUN };
+const CODE_LOADERS_NOT_RUN = Object.fromEntries(CODE_EXTENSIONS.map((ext) => [ext, NOT_RUN]));
+
+function emptyFileError(file: string): ConfigError {
+  return new ConfigError(
+    `config file ${file} is empty: write the settings in it (\`llm-relay init\` writes a starter) or remove it`,
+  );
+}
 
 /**
  * Which config file would be used, found without running any code: `--config`, then
@@ -114,6 +127,7 @@ export async function findConfigFile(options: LoadOptions = {}): Promise<ConfigS
     throw describeLoadError((error as { filepath?: string }).filepath ?? "a config file", error);
   }
   if (!found) return { via: "default" };
+  if (found.isEmpty) throw emptyFileError(found.filepath);
   const file = found.filepath;
   const source: ConfigSource = { file, via: path.dirname(file) === userConfigDir(env) ? "user" : "search" };
   if (imports) source.imports = true;
@@ -145,7 +159,8 @@ export async function loadConfigFile(options: LoadOptions = {}): Promise<LoadedC
   } catch (error) {
     throw describeLoadError(file, error);
   }
-  return { raw: !result || result.isEmpty ? {} : result.config, source };
+  if (!result || result.isEmpty) throw emptyFileError(file);
+  return { raw: result.config, source };
 }
 
 /** Find, read, validate and resolve the config. Throws ConfigError. */

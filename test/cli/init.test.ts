@@ -32,7 +32,7 @@ describe("init", () => {
     const text = readFileSync(file, "utf8");
     // Resolvable without the package installed next to it (npx): a JSDoc type, no import.
     expect(text).not.toMatch(/^\s*import\b|require\(/m);
-    expect(text).toContain("/** @type {import('llm-relay').RelayConfig} */");
+    expect(text).toContain("/** @type {import('llm-relay-cli').RelayConfig} */");
     // Commented examples of each part of the config.
     for (const part of ["providers:", "routes:", "timeouts:", "limits:", "// openrouter:", 'apiKey: { env: "OPENROUTER_API_KEY" }', "// { model:"]) {
       expect(text).toContain(part);
@@ -77,7 +77,7 @@ describe("init", () => {
     writeFileSync(file, "export default { port: 9999 };\n");
     const result = await runCli(["init", "--force"], { env, cwd: dir });
     expect(result.code).toBe(0);
-    expect(readFileSync(file, "utf8")).toContain("@type {import('llm-relay').RelayConfig}");
+    expect(readFileSync(file, "utf8")).toContain("@type {import('llm-relay-cli').RelayConfig}");
     const shown = JSON.parse((await runCli(["config", "--json"], { env, cwd: dir })).stdout);
     expect(shown.port).toBe(8742);
   });
