@@ -28,6 +28,7 @@ export function describeProviders(config: ResolvedConfig): string[] {
     const notes: string[] = [p.kind];
     if (p.kind === "anthropic") notes.push(`oauth ${p.oauth}`);
     if (p.apiKey) notes.push(`apiKey ${p.apiKey.redacted} → ${p.auth}`);
+    if (p.unavailable) notes.push(`unavailable: set ${p.unavailable.env}`);
     return [p.name, p.baseUrl, notes.join(", ")] as const;
   });
   const w0 = Math.max(...rows.map((r) => r[0].length));

@@ -8,7 +8,7 @@
  */
 import type { ChalkInstance } from "chalk";
 import { loadConfig } from "../config/load.js";
-import type { ResolvedConfig } from "../config/resolve.js";
+import { unavailableWarnings, type ResolvedConfig } from "../config/resolve.js";
 import type { Secret } from "../config/secret.js";
 import { fileIsTrusted, needsApproval, untrustedOrigins } from "../config/trust.js";
 import { chalkFor } from "../log/color.js";
@@ -43,14 +43,22 @@ export interface ConfigView {
     {
       kind: string;
       baseUrl: string;
+      preset: string | null;
       builtin: boolean;
+      /** The unset variable that makes it unavailable (§3), or null when it is in service. */
+      unavailable: { env: string } | null;
       oauth: "forward" | "strip";
       auth: string;
       apiKey: SecretView | null;
       headers: { set: Record<string, string>; remove: string[] };
-      betas: { remove: string[] };
+      betas: { allow: string[] | null; remove: string[] };
+      query: { remove: string[] };
+      models: Record<string, string>;
+      countTokens: boolean;
     }
   >;
+  /** One line per unavailable provider, as start and exec print them. */
+  warnings: string[];
   routes: Array<{ provider: string; model?: string; path?: string; header?: Record<string, string> }>;
   defaultProvider: string | null;
   timeouts: ResolvedConfig["timeouts"];
@@ -77,7 +85,9 @@ export function describeConfig({ config, trust, envPort, envToken }: DescribeInp
     providers[p.name] = {
       kind: p.kind,
       baseUrl: p.baseUrl,
+      preset: p.preset ?? null,
       builtin: p.builtin,
+      unavailable: p.unavailable ?? null,
       oauth: p.oauth,
       auth: p.auth,
       apiKey: secretView(p.apiKey),
@@ -85,7 +95,10 @@ export function describeConfig({ config, trust, envPort, envToken }: DescribeInp
         set: Object.fromEntries(p.headersSet.map(([name, value]) => [name, printableHeaderValue(name, value)])),
         remove: [...p.headersRemove],
       },
-      betas: { remove: [...p.betasRemove] },
+      betas: { allow: p.betasAllow === undefined ? null : [...p.betasAllow], remove: [...p.betasRemove] },
+      query: { remove: [...p.queryRemove] },
+      models: Object.fromEntries(p.models.map((m) => [m.glob, m.upstream])),
+      countTokens: p.countTokens,
     };
   }
   const token: SecretView | null =
@@ -98,6 +111,7 @@ export function describeConfig({ config, trust, envPort, envToken }: DescribeInp
     portFrom: envPort === undefined ? "config" : "LLM_RELAY_PORT",
     token,
     providers,
+    warnings: unavailableWarnings(config),
     routes: config.routes.map((r) => ({
       provider: r.provider,
       ...(r.model !== undefined ? { model: r.model } : {}),
@@ -130,14 +144,21 @@ export function formatConfig(view: ConfigView, config: ResolvedConfig, chalk: Ch
 
   const providerRows = Object.entries(view.providers).map(([name, p]) => {
     const notes = [p.kind];
+    if (p.preset !== null) notes.push(`preset ${p.preset}`);
     if (p.kind === "anthropic") notes.push(`oauth ${p.oauth}`);
     if (p.apiKey) notes.push(`apiKey ${p.apiKey.value} (${p.apiKey.from}) → ${p.auth}`);
+    if (p.unavailable) notes.push(chalk.yellow(`unavailable: set ${p.unavailable.env}`));
     if (p.builtin) notes.push("built in");
     const extra: string[] = [];
     const set = Object.entries(p.headers.set);
     if (set.length > 0) extra.push(`headers.set ${set.map(([k, v]) => `${k}: ${v}`).join("; ")}`);
     if (p.headers.remove.length > 0) extra.push(`headers.remove ${p.headers.remove.join(", ")}`);
+    if (p.betas.allow !== null) extra.push(`betas.allow ${p.betas.allow.length > 0 ? p.betas.allow.join(", ") : "none (anthropic-beta removed)"}`);
     if (p.betas.remove.length > 0) extra.push(`betas.remove ${p.betas.remove.join(", ")}`);
+    if (p.query.remove.length > 0) extra.push(`query.remove ${p.query.remove.join(", ")}`);
+    const models = Object.entries(p.models);
+    if (models.length > 0) extra.push(`models ${models.map(([glob, upstream]) => `${glob} → ${upstream}`).join("; ")}`);
+    if (!p.countTokens) extra.push("countTokens false (the relay answers count_tokens with 404)");
     return { name, url: p.baseUrl, notes: notes.join(", "), extra };
   });
   const w0 = Math.max(...providerRows.map((r) => r.name.length));
@@ -174,6 +195,7 @@ export async function runConfig(flags: ConfigFlags): Promise<number> {
   if (env.LLM_RELAY_TOKEN) knownSecrets.add(env.LLM_RELAY_TOKEN);
 
   const view = describeConfig({ config, trust: await trustStatus(config, env), envPort: portFromEnv(env), envToken: env.LLM_RELAY_TOKEN });
+  for (const warning of view.warnings) process.stderr.write(`llm-relay: warning: ${warning}\n`);
   process.stdout.write(flags.json ? `${JSON.stringify(view, null, 2)}\n` : `${formatConfig(view, config, chalkFor(process.stdout))}\n`);
   return 0;
 }

@@ -53,6 +53,7 @@ export async function runExplain(flags: ExplainFlags): Promise<number> {
   const plan = planRequest({
     path,
     query,
+    method: flags.method,
     headers,
     model: flags.model,
     config: settings.config,
@@ -67,6 +68,7 @@ export async function runExplain(flags: ExplainFlags): Promise<number> {
           route: plan.route.matchedBy,
           upstream: redactUrl(`${plan.route.provider.origin}${plan.upstreamPath}`),
           decisions: plan.headers.decisions,
+          ...(plan.relayAnswer ? { relayAnswer: plan.relayAnswer } : {}),
         }
       : { provider: null, status: 404, reason: "no route" };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
@@ -80,7 +82,11 @@ export async function runExplain(flags: ExplainFlags): Promise<number> {
   } else {
     const p = plan.route.provider;
     lines.push(`provider  ${chalk.cyan(p.name)} (${p.kind}) via ${plan.route.matchedBy}`);
-    lines.push(`upstream  ${redactUrl(`${p.origin}${plan.upstreamPath}`)}`);
+    if (plan.relayAnswer) {
+      lines.push(`answer    ${chalk.yellow(String(plan.relayAnswer.status))} from the relay, not forwarded: ${plan.relayAnswer.message}`);
+    } else {
+      lines.push(`upstream  ${redactUrl(`${p.origin}${plan.upstreamPath}`)}`);
+    }
     lines.push("headers");
     lines.push(...formatDecisionLines(plan.headers.decisions, chalk, "  "));
   }

@@ -2,7 +2,7 @@
  * What `start` and `exec` share: flags and environment resolved against the config (flags win,
  * then LLM_RELAY_* variables, then the config file), and the reporters they log through.
  */
-import type { ResolvedConfig } from "../config/resolve.js";
+import { unavailableWarnings, type ResolvedConfig } from "../config/resolve.js";
 import { loadConfig } from "../config/load.js";
 import {
   assertConfigTrusted,
@@ -90,6 +90,8 @@ export async function resolveSettings(
   const config = await loadConfig(flags.config === undefined ? { env } : { configFile: flags.config, env });
   for (const provider of config.providers.values()) if (provider.apiKey) knownSecrets.add(provider.apiKey.reveal());
   if (config.token) knownSecrets.add(config.token.reveal());
+  // §3: a provider whose key variable is unset is out of service; the rest of the config runs.
+  for (const warning of unavailableWarnings(config)) process.stderr.write(`llm-relay: warning: ${warning}\n`);
   const checked = ownListener ? { ...config, host: "127.0.0.1" } : config;
   const trusted = await checkConfigFile(checked, env, defaults.untrustedConfig ?? "refuse");
 

@@ -20,8 +20,8 @@ export const DEFAULT_PORT = 8742;
 export const DEFAULT_HOST = "127.0.0.1";
 
 export const BUILTIN_PROVIDERS: Readonly<Record<string, ProviderConfig>> = {
-  anthropic: { kind: "anthropic", baseUrl: OFFICIAL_ANTHROPIC_ORIGIN },
-  openai: { kind: "openai", baseUrl: OFFICIAL_OPENAI_ORIGIN },
+  anthropic: { preset: "anthropic" },
+  openai: { preset: "openai" },
 };
 
 export const DEFAULT_TIMEOUTS = {

@@ -21,6 +21,7 @@ import {
   type SecretRef,
 } from "./schema.js";
 import { Secret } from "./secret.js";
+import { presetFor } from "../providers/presets.js";
 
 /** A config problem the user must fix; the message names the file and key, never a secret. */
 export class ConfigError extends Error {
@@ -47,8 +48,30 @@ export interface ResolvedProvider {
   headersSet: ReadonlyArray<readonly [name: string, value: string]>;
   headersRemove: ReadonlySet<string>;
   betasRemove: ReadonlySet<string>;
+  /** `betas.allow`: only these `anthropic-beta` values pass; undefined lets every value pass. */
+  betasAllow: ReadonlySet<string> | undefined;
+  /** `query.remove`: query parameters dropped before forwarding (Claude Code sends `?beta=true`). */
+  queryRemove: ReadonlySet<string>;
+  /** `models`, in key order: the first rule whose glob matches the request's model names it upstream. */
+  models: readonly ModelRule[];
+  /** False: `POST …/messages/count_tokens` is answered by the relay (404), never forwarded. */
+  countTokens: boolean;
+  /** The preset it starts from, if any. */
+  preset?: string;
+  /**
+   * Set when the provider's `apiKey: { env }` names an unset variable (§3): requests routed here
+   * get a relay-made 503 naming the variable; every other provider keeps working.
+   */
+  unavailable?: { env: string };
   /** True for the providers of the embedded default that the config did not redefine. */
   builtin: boolean;
+}
+
+/** One `models` entry: `"claude-*haiku*": "qwen3-coder:30b"`. */
+export interface ModelRule {
+  glob: string;
+  pattern: RegExp;
+  upstream: string;
 }
 
 export interface ResolvedRoute {
@@ -102,20 +125,25 @@ export function validateConfig(raw: unknown, where: string): RelayConfig {
   return parsed.data;
 }
 
-function resolveSecret(ref: SecretRef, keyPath: string, where: string, env: NodeJS.ProcessEnv): Secret {
+function invalidValue(where: string, keyPath: string, message: string): ConfigError {
+  return new ConfigError(`invalid config in ${where}:\n  ${keyPath}: ${message}`);
+}
+
+/** A secret's value, or undefined when its `{ env }` variable is unset or empty. */
+function lookupSecret(ref: SecretRef, keyPath: string, where: string, env: NodeJS.ProcessEnv): Secret | undefined {
   if (typeof ref === "string") return new Secret(ref, `literal at ${keyPath}`);
   const value = env[ref.env];
-  if (value === undefined || value === "") {
-    throw new ConfigError(
-      `invalid config in ${where}:\n  ${keyPath}: environment variable ${ref.env} is not set`,
-    );
-  }
+  if (value === undefined || value === "") return undefined;
   if (/[\r\n\0]/.test(value)) {
-    throw new ConfigError(
-      `invalid config in ${where}:\n  ${keyPath}: environment variable ${ref.env} contains CR, LF or NUL (value not shown)`,
-    );
+    throw invalidValue(where, keyPath, `environment variable ${ref.env} contains CR, LF or NUL (value not shown)`);
   }
   return new Secret(value, `env ${ref.env}`);
+}
+
+function resolveSecret(ref: SecretRef, keyPath: string, where: string, env: NodeJS.ProcessEnv): Secret {
+  const secret = lookupSecret(ref, keyPath, where, env);
+  if (secret === undefined) throw invalidValue(where, keyPath, `environment variable ${(ref as { env: string }).env} is not set`);
+  return secret;
 }
 
 const DEFAULT_AUTH: Record<ProviderKind, AuthPlacement> = {
@@ -125,13 +153,53 @@ const DEFAULT_AUTH: Record<ProviderKind, AuthPlacement> = {
   gemini: "x-goog-api-key",
 };
 
+/** A provider's config with its preset's fields under it: every field written in the config wins. */
+interface MergedProvider extends ProviderConfig {
+  kind: ProviderKind;
+  baseUrl: string;
+  /** The key comes from a local preset's optional variable: unset leaves the provider keyless. */
+  keyOptional: boolean;
+}
+
+function mergePreset(config: ProviderConfig): MergedProvider {
+  const preset = config.preset === undefined ? undefined : presetFor(config.preset);
+  // The schema guarantees kind and baseUrl when there is no preset.
+  if (preset === undefined) return { ...config, kind: config.kind!, baseUrl: config.baseUrl!, keyOptional: false };
+  const merged: MergedProvider = {
+    ...config,
+    kind: config.kind ?? preset.kind,
+    baseUrl: config.baseUrl ?? preset.baseUrl,
+    keyOptional: config.apiKey === undefined && preset.keyOptional === true,
+  };
+  const auth = config.auth ?? preset.auth;
+  if (auth !== undefined) merged.auth = auth;
+  const oauth = config.oauth ?? preset.oauth;
+  if (oauth !== undefined) merged.oauth = oauth;
+  const apiKey = config.apiKey ?? (preset.keyEnv === undefined ? undefined : { env: preset.keyEnv });
+  if (apiKey !== undefined) merged.apiKey = apiKey;
+  // One level deeper for the objects: `betas: { remove }` next to a preset keeps its `allow`.
+  const allow = config.betas?.allow ?? preset.betas?.allow;
+  const remove = config.betas?.remove ?? preset.betas?.remove;
+  if (allow !== undefined || remove !== undefined) {
+    merged.betas = { ...(allow ? { allow: [...allow] } : {}), ...(remove ? { remove: [...remove] } : {}) };
+  }
+  const queryRemove = config.query?.remove ?? preset.query?.remove;
+  if (queryRemove !== undefined) merged.query = { remove: [...queryRemove] };
+  // A `models` map replaces the preset's whole: merging two glob lists would hide which one wins.
+  const models = config.models ?? preset.models;
+  if (models !== undefined) merged.models = { ...models };
+  merged.countTokens = config.countTokens ?? preset.countTokens;
+  return merged;
+}
+
 function resolveProvider(
   name: string,
-  config: ProviderConfig,
+  written: ProviderConfig,
   builtin: boolean,
   where: string,
   env: NodeJS.ProcessEnv,
 ): ResolvedProvider {
+  const config = mergePreset(written);
   const url = new URL(config.baseUrl);
   const pathPrefix = url.pathname.replace(/\/+$/, "");
   const provider: ResolvedProvider = {
@@ -147,12 +215,37 @@ function resolveProvider(
     headersSet: Object.entries(config.headers?.set ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const),
     headersRemove: new Set((config.headers?.remove ?? []).map((h) => h.toLowerCase())),
     betasRemove: new Set(config.betas?.remove ?? []),
+    betasAllow: config.betas?.allow === undefined ? undefined : new Set(config.betas.allow),
+    queryRemove: new Set(config.query?.remove ?? []),
+    models: Object.entries(config.models ?? {}).map(([glob, upstream]) => ({ glob, pattern: globToRegExp(glob), upstream })),
+    countTokens: config.countTokens ?? true,
     builtin,
   };
+  if (written.preset !== undefined) provider.preset = written.preset;
   if (config.apiKey !== undefined) {
-    provider.apiKey = resolveSecret(config.apiKey, `providers.${name}.apiKey`, where, env);
+    const secret = lookupSecret(config.apiKey, `providers.${name}.apiKey`, where, env);
+    if (secret !== undefined) provider.apiKey = secret;
+    else if (!config.keyOptional) provider.unavailable = { env: (config.apiKey as { env: string }).env };
   }
   return provider;
+}
+
+/**
+ * One warning per unavailable provider (§3), for `start`, `exec` and `config` to print.
+ *
+ * @example
+ * unavailableWarnings(config) // → ['provider deepseek is unavailable: set DEEPSEEK_API_KEY (…)']
+ */
+export function unavailableWarnings(config: Pick<ResolvedConfig, "providers">): string[] {
+  const warnings: string[] = [];
+  for (const p of config.providers.values()) {
+    if (p.unavailable === undefined) continue;
+    warnings.push(
+      `provider ${p.name} is unavailable: set ${p.unavailable.env} (its apiKey names that environment variable, which is not set); ` +
+        `requests routed to ${p.name} get a 503, every other provider works`,
+    );
+  }
+  return warnings;
 }
 
 /** `*` any run of characters, `?` one character; everything else literal. */

@@ -3,6 +3,7 @@
  * config is, used for validation messages and for the types of `defineConfig`.
  */
 import { z } from "zod";
+import { PRESET_NAMES } from "../providers/presets.js";
 
 export const PROVIDER_KINDS = ["anthropic", "openai", "gemini", "generic"] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
@@ -52,20 +53,36 @@ const baseUrl = z.string().superRefine((value, ctx) => {
   }
 });
 
-export const providerSchema = z.strictObject({
-  kind: z.enum(PROVIDER_KINDS),
-  baseUrl,
-  apiKey: secretRef.optional(),
-  auth: z.enum(AUTH_HEADERS).optional(),
-  oauth: z.enum(["forward", "strip"]).optional(),
-  headers: z
-    .strictObject({
-      set: z.record(headerName, headerValue).optional(),
-      remove: z.array(headerName).optional(),
-    })
-    .optional(),
-  betas: z.strictObject({ remove: z.array(z.string().min(1)).optional() }).optional(),
-});
+const stringList = z.array(z.string().min(1));
+
+export const providerSchema = z
+  .strictObject({
+    /** A built-in provider preset (src/providers/presets.ts) whose fields this one starts from. */
+    preset: z.enum(PRESET_NAMES, { error: `unknown preset; the presets are ${PRESET_NAMES.join(", ")} (llm-relay providers lists them)` }).optional(),
+    kind: z.enum(PROVIDER_KINDS).optional(),
+    baseUrl: baseUrl.optional(),
+    apiKey: secretRef.optional(),
+    auth: z.enum(AUTH_HEADERS).optional(),
+    oauth: z.enum(["forward", "strip"]).optional(),
+    headers: z
+      .strictObject({
+        set: z.record(headerName, headerValue).optional(),
+        remove: z.array(headerName).optional(),
+      })
+      .optional(),
+    betas: z.strictObject({ allow: stringList.optional(), remove: stringList.optional() }).optional(),
+    query: z.strictObject({ remove: stringList.optional() }).optional(),
+    /** Model-name globs → the name this provider knows the model by; first match in key order wins. */
+    models: z.record(z.string().min(1), z.string().min(1)).optional(),
+    /** False: the relay answers `count_tokens` itself with a 404 instead of forwarding it. */
+    countTokens: z.boolean().optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (p.preset !== undefined) return;
+    const hint = `required unless the provider names a preset (${PRESET_NAMES.join(", ")})`;
+    if (p.kind === undefined) ctx.addIssue({ code: "custom", path: ["kind"], message: hint });
+    if (p.baseUrl === undefined) ctx.addIssue({ code: "custom", path: ["baseUrl"], message: hint });
+  });
 export type ProviderConfig = z.infer<typeof providerSchema>;
 
 export const routeSchema = z

@@ -59,7 +59,9 @@ export type RelayErrorCode =
   | "loop_detected"
   | "bad_request"
   | "client_timeout"
-  | "shutting_down";
+  | "shutting_down"
+  | "provider_unavailable"
+  | "not_found";
 
 export function errorBody(shape: ApiShape, status: number, code: RelayErrorCode, message: string): string {
   const text = `llm-relay: ${message}`;

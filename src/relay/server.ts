@@ -14,7 +14,7 @@ import type { RequestRecord } from "../log/record.js";
 import { redactUrl } from "../policy/redact.js";
 import { routesNeedModel } from "../routing/route.js";
 import { VERSION } from "../version.js";
-import { apiShapeFor, errorBody, type RelayErrorCode } from "./api-errors.js";
+import { apiShapeFor, errorBody, type ApiShape, type RelayErrorCode } from "./api-errors.js";
 import { forwardExchange } from "./forward.js";
 import { planRequest } from "./plan.js";
 import { allowedHosts, isLoopbackHost, isLoopbackOrigin, isWildcardHost, takePathToken, tokenAccepted } from "./guards.js";
@@ -158,11 +158,12 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     code: RelayErrorCode,
     message: string,
     provider?: ResolvedProvider,
+    shape?: ApiShape,
   ) => {
     const path = takePathToken((req.url ?? "/").split("?")[0]!).path;
     // Messages may quote the path, where a client may have pasted a key: the redacted form only.
     const safeMessage = redactUrl(message);
-    const body = errorBody(apiShapeFor(provider?.kind, path), status, code, safeMessage);
+    const body = errorBody(shape ?? apiShapeFor(provider?.kind, path), status, code, safeMessage);
     // The request body (if any) is not read: close the connection rather than drain it.
     const shouldClose = status === 413 || status === 400 || hasBody(req) && !req.complete;
     res.writeHead(status, {
@@ -179,8 +180,8 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
 
   const handle = async (req: IncomingMessage, res: ServerResponse, record: RequestRecord, started: number) => {
     const rawUrl = req.url ?? "/";
-    const fail = (status: number, code: RelayErrorCode, message: string, provider?: ResolvedProvider) =>
-      refuse(req, res, record, started, status, code, message, provider);
+    const fail = (status: number, code: RelayErrorCode, message: string, provider?: ResolvedProvider, shape?: ApiShape) =>
+      refuse(req, res, record, started, status, code, message, provider, shape);
 
     if (closing) return fail(503, "shutting_down", "the relay is shutting down");
     // RFC 9112 §3.2.2 absolute-form and §3.2.4 asterisk-form: we are not a forward proxy.
@@ -247,7 +248,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     }
     if (model !== undefined) record.model = model;
 
-    const plan = planRequest({ path, query, headers: req.headers, model, config, relayToken: token, via: viaEntry });
+    const plan = planRequest({ path, query, method: req.method, headers: req.headers, model, config, relayToken: token, via: viaEntry });
     if (!plan) {
       return fail(404, "no_route", `no provider for ${req.method} ${path}: add a route or a defaultProvider to the config`);
     }
@@ -255,6 +256,11 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     record.provider = provider.name;
     record.route = plan.route.matchedBy;
     record.decisions = plan.headers.decisions;
+    if (plan.relayAnswer) {
+      // The relay answers itself (§3 unavailable provider, §10 countTokens: false): nothing leaves.
+      const { status, code, message, shape } = plan.relayAnswer;
+      return fail(status, code, message, provider, shape);
+    }
     record.upstream = redactUrl(`${provider.origin}${plan.upstreamPath}`);
 
     forwardExchange({

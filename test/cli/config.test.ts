@@ -139,12 +139,16 @@ describe("config with an invalid file", () => {
     expect(result.stderr).not.toMatch(/\n\s+at |node:internal|\.ts:\d+/);
   });
 
-  it("names an unset environment variable without printing any secret", async () => {
+  it("an unset key variable makes that provider unavailable, not the config invalid: a warning naming it, exit 0", async () => {
     const result = await runCli(["config", "-c", configFile, "--json"], { env: cleanEnv(home, { MY_RELAY_TOKEN: RELAY_TOKEN }), cwd: home });
-    expect(result.code).toBe(1);
-    expect(result.stdout).toBe("");
-    expect(result.stderr).toMatch(/providers\.openrouter\.apiKey: environment variable OPENROUTER_API_KEY is not set/);
-    expect(findLeaks(result.stderr)).toEqual([]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^llm-relay: warning: provider openrouter is unavailable: set OPENROUTER_API_KEY \(/);
+    const view = JSON.parse(result.stdout);
+    expect(view.providers.openrouter.unavailable).toEqual({ env: "OPENROUTER_API_KEY" });
+    expect(view.providers.openrouter.apiKey).toBeNull();
+    expect(view.providers.anthropic.unavailable).toBeNull();
+    expect(view.warnings).toHaveLength(1);
+    expect(findLeaks(result.stdout + result.stderr)).toEqual([]);
   });
 
   it("a missing file: exit 1, says which", async () => {

@@ -128,7 +128,9 @@ describe("llm-relay start", () => {
   it.each([
     ["a wrong provider kind", { providers: { local: { kind: "ollama", baseUrl: "http://127.0.0.1:1" } } }, /providers\.local\.kind/],
     ["a route to an unknown provider", { routes: [{ path: "/v1", provider: "nope" }] }, /routes\.0\.provider: unknown provider "nope"/],
-    ["an unset { env } key", { providers: { or: { kind: "anthropic", baseUrl: "https://openrouter.ai/api", apiKey: { env: "LLM_RELAY_TEST_UNSET" } } } }, /providers\.or\.apiKey: environment variable LLM_RELAY_TEST_UNSET is not set/],
+    ["an unset { env } token", { token: { env: "LLM_RELAY_TEST_UNSET" } }, /token: environment variable LLM_RELAY_TEST_UNSET is not set/],
+    ["a provider with neither preset nor kind", { providers: { local: { baseUrl: "http://127.0.0.1:1" } } }, /providers\.local\.kind: required unless the provider names a preset \(anthropic, openai, deepseek/],
+    ["an unknown preset", { providers: { ds: { preset: "deepsek" } } }, /providers\.ds\.preset: unknown preset; the presets are anthropic, openai, deepseek/],
   ])("a bad config (%s) exits 1 naming the file and key, without a stack trace", async (_name, raw, pattern) => {
     const file = path.join(home, "bad.json");
     writeFileSync(file, JSON.stringify(raw));

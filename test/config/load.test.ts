@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { describeLoadError, loadConfig, loaderErrorLine } from "../../src/config/load.js";
 import { describeJsonError } from "../../src/config/loaders.js";
-import { ConfigError } from "../../src/config/resolve.js";
+import { ConfigError, unavailableWarnings } from "../../src/config/resolve.js";
 import { approveFile, TrustError } from "../../src/config/trust.js";
 import { startRelay } from "../../src/index.js";
 import { INJECTED_KEY, OPENROUTER_KEY } from "../fixtures/tokens.js";
@@ -194,23 +194,28 @@ describe("{ env } secrets", () => {
     expect(JSON.stringify(Object.fromEntries(config.providers))).not.toContain(OPENROUTER_KEY);
   });
 
-  it("a missing variable is an error naming the variable, the file and the key, with no value", async () => {
+  it("a missing variable makes that provider unavailable (§3), naming the variable; the config still loads", async () => {
     const { home, env } = sandbox();
     const file = write(path.join(home, "c.json"), {
       token: INJECTED_KEY,
       providers: { or: { kind: "anthropic", baseUrl: "https://openrouter.ai/api", apiKey: { env: "OPENROUTER_API_KEY" } } },
     });
-    const error = await loadError({ configFile: file, env });
-    expect(error.message).toContain(file);
-    expect(error.message).toContain("providers.or.apiKey");
-    expect(error.message).toContain("OPENROUTER_API_KEY is not set");
-    expect(error.message).not.toContain(INJECTED_KEY);
+    const config = await loadConfig({ configFile: file, env });
+    const or = config.providers.get("or")!;
+    expect(or.unavailable).toEqual({ env: "OPENROUTER_API_KEY" });
+    expect(or.apiKey).toBeUndefined();
+    expect(config.providers.get("anthropic")!.unavailable).toBeUndefined();
+    expect(unavailableWarnings(config)).toEqual([
+      "provider or is unavailable: set OPENROUTER_API_KEY (its apiKey names that environment variable, which is not set); requests routed to or get a 503, every other provider works",
+    ]);
+    expect(JSON.stringify(unavailableWarnings(config))).not.toContain(INJECTED_KEY);
   });
 
-  it("an empty variable counts as missing", async () => {
+  it("an empty variable counts as missing; the relay token's is an error (it guards the whole relay)", async () => {
     const { home, env } = sandbox();
     const file = write(path.join(home, "c.json"), { token: { env: "RELAY_TOKEN_VAR" } });
     const error = await loadError({ configFile: file, env: { ...env, RELAY_TOKEN_VAR: "" } });
+    expect(error.message).toContain(file);
     expect(error.message).toMatch(/token: environment variable RELAY_TOKEN_VAR is not set/);
   });
 });
