@@ -68,6 +68,7 @@ export async function runExplain(flags: ExplainFlags): Promise<number> {
           route: plan.route.matchedBy,
           upstream: redactUrl(`${plan.route.provider.origin}${plan.upstreamPath}`),
           decisions: plan.headers.decisions,
+          ...(plan.query.length > 0 ? { query: plan.query } : {}),
           ...(plan.relayAnswer ? { relayAnswer: plan.relayAnswer } : {}),
         }
       : { provider: null, status: 404, reason: "no route" };
@@ -89,6 +90,7 @@ export async function runExplain(flags: ExplainFlags): Promise<number> {
     }
     lines.push("headers");
     lines.push(...formatDecisionLines(plan.headers.decisions, chalk, "  "));
+    if (plan.query.length > 0) lines.push("query", ...formatDecisionLines(plan.query, chalk, "  "));
   }
   process.stdout.write(`${lines.join("\n")}\n`);
   return 0;

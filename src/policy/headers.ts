@@ -278,6 +278,17 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
     nextBetas = nextBetas.filter((b) => b !== OAUTH_BETA);
     changes.push(`removed ${OAUTH_BETA}: the OAuth token was not sent`);
   }
+  // betas.allow: only the values this provider is known to accept pass; the OAuth flag follows
+  // the token (§5) whether or not it is listed.
+  const allow = provider.betasAllow;
+  if (allow !== undefined) {
+    const refused = nextBetas.filter((b) => !allow.has(b) && !(oauthForwarded && b === OAUTH_BETA));
+    if (refused.length > 0) {
+      nextBetas = nextBetas.filter((b) => !refused.includes(b));
+      const allowed = allow.size === 0 ? "allows none" : `allows ${[...allow].join(", ")}`;
+      changes.push(`betas.allow of ${provider.name} (${allowed}): removed ${refused.join(", ")}`);
+    }
+  }
   const removed = nextBetas.filter((b) => provider.betasRemove.has(b));
   if (removed.length > 0) {
     nextBetas = nextBetas.filter((b) => !provider.betasRemove.has(b));

@@ -3,7 +3,7 @@
  * place these three are put together, so the live relay and `explain` cannot disagree.
  */
 import type { ResolvedConfig, ResolvedProvider } from "../config/resolve.js";
-import { decideHeaders, type HeaderPlan } from "../policy/headers.js";
+import { decideHeaders, printableHeaderValue, type Decision, type HeaderPlan } from "../policy/headers.js";
 import type { HeaderMap } from "../policy/hop-by-hop.js";
 import { routeRequest, type RouteChoice } from "../routing/route.js";
 import type { ApiShape, RelayErrorCode } from "./api-errors.js";
@@ -27,6 +27,8 @@ export interface RequestPlan {
   /** Path and query to request from the provider's origin. */
   upstreamPath: string;
   headers: HeaderPlan;
+  /** Query parameters dropped before forwarding (`query.remove`), one strip decision each. */
+  query: Decision[];
   /** Set when the relay answers this request itself instead of forwarding it. */
   relayAnswer?: RelayAnswer;
 }
@@ -38,6 +40,44 @@ export interface RelayAnswer {
   message: string;
   /** The API shape to answer in when the path, not the provider's kind, decides it. */
   shape?: ApiShape;
+}
+
+/** A query parameter's name as servers read it (`a+b` and `a%20b` are both "a b"). */
+function paramName(pair: string): string {
+  const eq = pair.indexOf("=");
+  const raw = (eq === -1 ? pair : pair.slice(0, eq)).replace(/\+/g, " ");
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * `query.remove`: the query with the named parameters dropped, every other byte as the client
+ * sent it (no re-encoding), and a decision per parameter removed.
+ *
+ * @example
+ * removeQueryParams("?beta=true&x=1", new Set(["beta"]), "zai")
+ * // → { query: "?x=1", decisions: [{ header: "?beta", action: "strip", value: "true", reason: "query.remove of zai" }] }
+ */
+export function removeQueryParams(query: string, names: ReadonlySet<string>, provider: string): { query: string; decisions: Decision[] } {
+  if (names.size === 0 || query.length <= 1) return { query, decisions: [] };
+  const kept: string[] = [];
+  const decisions: Decision[] = [];
+  for (const pair of query.slice(1).split("&")) {
+    const name = paramName(pair);
+    if (pair !== "" && names.has(name)) {
+      const eq = pair.indexOf("=");
+      const value = eq === -1 ? "" : pair.slice(eq + 1);
+      decisions.push({ header: `?${name}`, action: "strip", value: printableHeaderValue(name, value), reason: `query.remove of ${provider}` });
+    } else {
+      kept.push(pair);
+    }
+  }
+  if (decisions.length === 0) return { query, decisions };
+  const rest = kept.join("&");
+  return { query: rest === "" ? "" : `?${rest}`, decisions };
 }
 
 const COUNT_TOKENS = /\/messages\/count_tokens\/?$/;
@@ -74,7 +114,8 @@ export function planRequest(input: PlanInput): RequestPlan | undefined {
     relayToken: input.relayToken,
     via: input.via,
   });
-  const plan: RequestPlan = { route, upstreamPath: `${route.provider.pathPrefix}${route.upstreamPath}${input.query}`, headers };
+  const { query, decisions } = removeQueryParams(input.query, route.provider.queryRemove, route.provider.name);
+  const plan: RequestPlan = { route, upstreamPath: `${route.provider.pathPrefix}${route.upstreamPath}${query}`, headers, query: decisions };
   const relayAnswer = relayAnswerFor(route.provider, (input.method ?? "POST").toUpperCase(), route.upstreamPath);
   if (relayAnswer !== undefined) plan.relayAnswer = relayAnswer;
   return plan;

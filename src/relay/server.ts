@@ -255,7 +255,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     const { provider } = plan.route;
     record.provider = provider.name;
     record.route = plan.route.matchedBy;
-    record.decisions = plan.headers.decisions;
+    record.decisions = plan.query.length === 0 ? plan.headers.decisions : [...plan.headers.decisions, ...plan.query];
     if (plan.relayAnswer) {
       // The relay answers itself (§3 unavailable provider, §10 countTokens: false): nothing leaves.
       const { status, code, message, shape } = plan.relayAnswer;
