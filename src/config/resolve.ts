@@ -146,7 +146,7 @@ function resolveSecret(ref: SecretRef, keyPath: string, where: string, env: Node
   return secret;
 }
 
-const DEFAULT_AUTH: Record<ProviderKind, AuthPlacement> = {
+export const DEFAULT_AUTH: Record<ProviderKind, AuthPlacement> = {
   anthropic: "x-api-key",
   openai: "bearer",
   generic: "bearer",

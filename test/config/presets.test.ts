@@ -5,7 +5,7 @@
  * unavailable (§3), while local presets work without a key.
  */
 import { describe, expect, it } from "vitest";
-import { ConfigError, resolveConfig, unavailableWarnings, type ResolvedProvider } from "../../src/config/resolve.js";
+import { ConfigError, DEFAULT_AUTH, resolveConfig, unavailableWarnings, type ResolvedProvider } from "../../src/config/resolve.js";
 import { PRESET_NAMES, PRESETS, presetFor, type Preset } from "../../src/providers/presets.js";
 import { INJECTED_KEY } from "../fixtures/tokens.js";
 
@@ -14,7 +14,6 @@ function resolveOne(provider: Record<string, unknown>, env: NodeJS.ProcessEnv = 
   return config.providers.get("p")!;
 }
 
-const DEFAULT_AUTH = { anthropic: "x-api-key", openai: "bearer", generic: "bearer", gemini: "x-goog-api-key" } as const;
 
 /** What the resolver must make of `{ preset: name }`, derived from the table entry. */
 function expectedFrom(preset: Preset, keySet: boolean) {
