@@ -17,8 +17,14 @@ export interface ConfigExplorer {
 
 const require = createRequire(import.meta.url);
 
-export function createExplorer(moduleName: string, loaders: Record<string, Loader> = {}): ConfigExplorer {
+/** `wrap` is applied to every loader in effect (e.g. to refuse `$import` in what each one parsed). */
+export function createExplorer(
+  moduleName: string,
+  loaders: Record<string, Loader> = {},
+  wrap: (loader: Loader) => Loader = (loader) => loader,
+): ConfigExplorer {
   const { defaultLoaders, getDefaultSearchPlaces } = require("cosmiconfig") as typeof import("cosmiconfig");
+  const effective: Record<string, Loader> = { ...defaultLoaders, ".json": loadJson, ...CODE_LOADERS, ...loaders };
   const { Explorer } = require("cosmiconfig/dist/Explorer.js") as { Explorer: new (options: object) => ConfigExplorer };
   return new Explorer({
     moduleName,
@@ -27,7 +33,7 @@ export function createExplorer(moduleName: string, loaders: Record<string, Loade
     ignoreEmptySearchPlaces: false,
     cache: false,
     transform: (result: CosmiconfigResult) => result,
-    loaders: { ...defaultLoaders, ".json": loadJson, ...CODE_LOADERS, ...loaders },
+    loaders: Object.fromEntries(Object.entries(effective).map(([ext, loader]) => [ext, wrap(loader)])),
     metaConfigFilePath: null,
     mergeImportArrays: true,
     mergeSearchPlaces: true,

@@ -88,6 +88,33 @@ export function describeLoadError(file: string, error: unknown): ConfigError {
   return new ConfigError(`cannot load config ${file}: ${loaderErrorLine(message)}`);
 }
 
+/**
+ * cosmiconfig's `$import` makes a config load other files, code included, which no check or
+ * approval of the one file covers (§8: refused everywhere alike, whoever chose the file).
+ */
+export class ImportRefusedError extends ConfigError {
+  constructor(file: string) {
+    super(
+      `refusing to load ${file}: it uses $import, which would load other files (code included) that llm-relay cannot check or approve.\n` +
+        "  $import is not supported in llm-relay configs: put the settings in the file itself.",
+    );
+  }
+}
+
+/**
+ * A loader that refuses a config holding `$import`, found in what the loader parsed: cosmiconfig
+ * follows imports only after its loader returns, so the imported file is never read, let alone run.
+ */
+function refusingImports(loader: Loader): Loader {
+  return async (file, content) => {
+    const loaded = (await loader(file, content)) as Record<string, unknown> | null | undefined;
+    // package.json (and package.yaml) hold ours under the module name, where cosmiconfig looks for `$import`.
+    const own = path.basename(file, path.extname(file)) === "package" ? loaded?.[MODULE_NAME] : loaded;
+    if (own !== null && typeof own === "object" && Object.hasOwn(own, "$import")) throw new ImportRefusedError(file);
+    return loaded;
+  };
+}
+
 /** Loaders that run nothing: searching must not execute a config that is code before it is approved. */
 const NOT_RUN = () => ({ "llm-relay: not run": true });
 const CODE_LOADERS_NOT_RUN = Object.fromEntries(CODE_EXTENSIONS.map((ext) => [ext, NOT_RUN]));
@@ -108,30 +135,17 @@ export async function findConfigFile(options: LoadOptions = {}): Promise<ConfigS
   const cwd = options.cwd ?? process.cwd();
   const explicit = options.configFile ?? env.LLM_RELAY_CONFIG;
   if (explicit) return { file: path.resolve(cwd, explicit), via: options.configFile ? "flag" : "env" };
-  // cosmiconfig's `$import` makes a data file load others, code included, which approval of the
-  // one file cannot pin: note it while searching (data loaders only, code is not run).
-  let imports = false;
-  const watching = (loader: Loader): Loader => async (file, content) => {
-    const loaded = await loader(file, content);
-    const own = path.basename(file) === "package.json" ? (loaded as Record<string, unknown> | null)?.[MODULE_NAME] : loaded;
-    if (own !== null && typeof own === "object" && Object.hasOwn(own, "$import")) imports = true;
-    return loaded;
-  };
-  const { defaultLoaders } = await import("cosmiconfig");
-  const dataLoaders: Record<string, Loader> = {};
-  for (const ext of [".json", ".yaml", ".yml", "noExt"] as const) dataLoaders[ext] = watching(defaultLoaders[ext]);
   let found;
   try {
-    found = await createExplorer(MODULE_NAME, { ...dataLoaders, ...CODE_LOADERS_NOT_RUN }).search(cwd);
+    found = await createExplorer(MODULE_NAME, CODE_LOADERS_NOT_RUN, refusingImports).search(cwd);
   } catch (error) {
+    if (error instanceof ImportRefusedError) throw error;
     throw describeLoadError((error as { filepath?: string }).filepath ?? "a config file", error);
   }
   if (!found) return { via: "default" };
   if (found.isEmpty) throw emptyFileError(found.filepath);
   const file = found.filepath;
-  const source: ConfigSource = { file, via: path.dirname(file) === userConfigDir(env) ? "user" : "search" };
-  if (imports) source.imports = true;
-  return source;
+  return { file, via: path.dirname(file) === userConfigDir(env) ? "user" : "search" };
 }
 
 /**
@@ -144,19 +158,15 @@ export async function loadConfigFile(options: LoadOptions = {}): Promise<LoadedC
   const source = await findConfigFile(options);
   const file = source.file;
   if (file === undefined) return { raw: undefined, source };
-  if (source.via === "search" && source.imports) {
-    throw new TrustError(
-      `refusing to load ${file}: it uses $import, which loads other files (code included) that approving this one cannot pin.\n` +
-        "  In a project config $import is not supported: put the settings in the file itself, or name the config with --config or LLM_RELAY_CONFIG.",
-    );
-  }
   if (source.via === "search" && isExecutableConfig(file) && !(await fileIsTrusted(file, env))) {
     throw new TrustError(untrustedCodeMessage(file));
   }
   let result;
   try {
-    result = await createExplorer(MODULE_NAME).load(file);
+    // A code config is checked once it ran (approved, or chosen by the user), still before its imports.
+    result = await createExplorer(MODULE_NAME, {}, refusingImports).load(file);
   } catch (error) {
+    if (error instanceof ImportRefusedError) throw error;
     throw describeLoadError(file, error);
   }
   if (!result || result.isEmpty) throw emptyFileError(file);

@@ -87,8 +87,6 @@ export interface ConfigSource {
   file?: string;
   /** How it was found: searched in the project tree, given by flag/env, the user folder, … */
   via: "search" | "flag" | "env" | "user" | "default" | "inline";
-  /** The file uses cosmiconfig's `$import` (set only when true). */
-  imports?: boolean;
 }
 
 export interface ResolvedConfig {

@@ -272,18 +272,37 @@ describe("files that cannot be loaded", () => {
   });
 
   // Review findings: cosmiconfig's own set-up and `$import` used to run project code unasked.
-  it("a project config using $import is refused without loading what it imports", async () => {
-    const { project, nested, env } = sandbox();
-    const marker = path.join(project, "ran");
-    write(path.join(project, "evil.mjs"), `import { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(marker)}, "x");\nexport default {};`);
-    const file = write(path.join(project, ".llm-relayrc.json"), { $import: "./evil.mjs" });
-    const error = await loadConfig({ cwd: nested, env }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TrustError);
-    expect((error as Error).message).toContain(`refusing to load ${file}: it uses $import`);
-    expect(existsSync(marker)).toBe(false);
-    // Named explicitly, the same file is the user's choice and loads.
-    expect((await loadConfig({ configFile: file, env })).source).toMatchObject({ file, via: "flag" });
-    expect(existsSync(marker)).toBe(true);
+  // §8: `$import` is refused everywhere alike, found in the parsed data before cosmiconfig follows it.
+  describe("$import is refused in every data config, without loading what it imports", () => {
+    /** File name → content importing `./evil.cjs` (from the file's own folder). */
+    const FORMATS: Record<string, string> = {
+      ".llm-relayrc.json": JSON.stringify({ $import: "./evil.cjs", port: 9020 }),
+      ".llm-relayrc.yaml": "$import: ./evil.cjs\nport: 9020\n",
+      ".llm-relayrc.yml": "$import: [./evil.cjs]\n",
+      ".llm-relayrc": '{"$import": "./evil.cjs"}',
+      ".config/llm-relayrc.json": JSON.stringify({ $import: ["./evil.cjs"] }),
+      "package.json": JSON.stringify({ name: "x", "llm-relay": { $import: "./evil.cjs" } }),
+      "config.json": JSON.stringify({ $import: "./evil.cjs" }),
+      "config.yaml": "$import: ./evil.cjs\n",
+    };
+    const projectNames = Object.keys(FORMATS).filter((n) => !n.startsWith("config."));
+    const cases = [
+      ...(["search", "flag", "env"] as const).flatMap((via) => projectNames.map((name) => [name, via] as const)),
+      ["config.json", "user"] as const,
+      ["config.yaml", "user"] as const,
+    ];
+    it.each(cases)("%s found by %s", async (name, via) => {
+      const { project, nested, userDir, home, env } = sandbox();
+      const dir = via === "user" ? userDir : via === "search" ? project : path.join(home, "chosen");
+      const file = write(path.join(dir, name), FORMATS[name]);
+      const marker = path.join(home, "ran");
+      write(path.join(path.dirname(file), "evil.cjs"), `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "x"); module.exports = {};`);
+      const options = via === "flag" ? { configFile: file, env } : via === "env" ? { env: { ...env, LLM_RELAY_CONFIG: file } } : { cwd: nested, env };
+      const error = await loadConfig(options).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toContain(`refusing to load ${file}: it uses $import`);
+      expect(existsSync(marker)).toBe(false);
+    });
   });
 
   it("cosmiconfig's meta config (.config/config.js, package.json) in the working folder is neither run nor fatal", async () => {
