@@ -56,7 +56,8 @@ const CASES = COMMANDS.flatMap(([name, args]) =>
   VIAS.filter((via) => !(name === "doctor" && via === "--config")).flatMap((via) => (["json", "yaml"] as const).map((format) => [name, via, format, args] as const)),
 );
 
-describe("a data config's $import is refused by every command, without running the imported file", () => {
+// Each case spawns the binary several times: generous on a loaded machine.
+describe("a data config's $import is refused by every command, without running the imported file", { timeout: 120_000 }, () => {
   it.each(CASES)("%s, config found by %s (%s)", async (_name, via, format, argsFor) => {
     const s = await setup(via, format);
     const args = argsFor(s, via)!;

@@ -72,7 +72,8 @@ async function startsAndServes(cwd: string): Promise<void> {
   }
 }
 
-describe("an approval is bound to the file's path and content", () => {
+// Each case spawns the binary several times: generous on a loaded machine.
+describe("an approval is bound to the file's path and content", { timeout: 120_000 }, () => {
   it.each(["llm-relay-cli", "llm-relay"])(
     "approving a code config (importing %s) in folder A approves nothing in folder B with the same bytes",
     async (pkg) => {
@@ -174,7 +175,8 @@ describe("an approval is bound to the file's path and content", () => {
   });
 });
 
-describe("trust --list and --revoke", () => {
+// Each case spawns the binary several times: generous on a loaded machine.
+describe("trust --list and --revoke", { timeout: 120_000 }, () => {
   it("lists each approval with its hash prefix, date and state (ok / changed / missing), and revokes one", async () => {
     const listHome = await mkdtemp(path.join(tmpdir(), "llm-relay-trust-list-"));
     const e = cleanEnv(listHome, { GW_KEY: OPENROUTER_KEY });
