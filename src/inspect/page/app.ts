@@ -149,6 +149,8 @@ interface SessionView {
   chart: HTMLElement;
   tbody: HTMLTableSectionElement;
   rows: RowView[];
+  chartTimer?: number;
+  chartDrawn?: number;
 }
 
 interface Filters {
@@ -291,7 +293,8 @@ function upsertRequest(summary: RequestSummary): Set<string> {
     tr.dataset.id = String(summary.id);
     const view: RowView = { summary, tr };
     rows.set(summary.id, view);
-    const after = session.rows.findIndex((r) => r.summary.id > summary.id);
+    const last = session.rows.at(-1);
+    const after = !last || last.summary.id < summary.id ? -1 : session.rows.findIndex((r) => r.summary.id > summary.id);
     if (after === -1) {
       session.rows.push(view);
       session.tbody.appendChild(tr);
@@ -330,12 +333,26 @@ function renderSession(summary: SessionSummary): void {
     summary.cost ? h("span", { title: summary.cost.partial ? "some requests had no known price" : undefined }, "cost ", costNode(summary.cost)) : null,
     h("span", "span", `${fmtTime(summary.firstTime)} – ${fmtTime(summary.lastTime)}`),
   );
-  fill(view.chart, contextChart(summary));
+  scheduleChart(view);
+}
+
+/** Charts redraw at most a few times a second: a burst of requests must not keep the page from reading its feed. */
+const CHART_INTERVAL_MS = 400;
+
+function scheduleChart(view: SessionView): void {
+  if (view.chartTimer !== undefined) return;
+  const wait = Math.max(0, (view.chartDrawn ?? 0) + CHART_INTERVAL_MS - performance.now());
+  view.chartTimer = window.setTimeout(() => {
+    view.chartTimer = undefined;
+    view.chartDrawn = performance.now();
+    if (view.summary) fill(view.chart, contextChart(view.summary));
+  }, wait);
 }
 
 /** Context size per request (input + cache tokens): how close the conversation is to its window. */
 function contextChart(summary: SessionSummary): Node {
   const points = summary.context;
+  if (points.length === 0) return h("p", "placeholder chart-empty", "No context sizes yet: no request in this session reported usage.");
   const width = 640;
   const height = 120;
   const pad = { left: 44, right: 10, top: 10, bottom: 18 };
@@ -356,8 +373,8 @@ function contextChart(summary: SessionSummary): Node {
     ...points.map((p, i) =>
       svg(
         "circle",
-        { cx: x(i).toFixed(1), cy: y(p.tokens).toFixed(1), r: 3, class: "point", "data-id": p.id },
-        svg("title", {}, `#${p.id} ${fmtTime(p.time)}: ${p.tokens} tokens`),
+        { cx: x(i).toFixed(1), cy: y(p.tokens).toFixed(1), r: points.length > 200 ? 1.5 : 3, class: "point", "data-id": p.id },
+        points.length <= 200 ? svg("title", {}, `#${p.id} ${fmtTime(p.time)}: ${p.tokens} tokens`) : null,
       ),
     ),
   );

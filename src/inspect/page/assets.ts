@@ -28,6 +28,8 @@ export function livePageHtml(): string {
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<meta name="referrer" content="no-referrer">',
     `<title>${TITLE}</title>`,
+    // Without an icon of its own the browser asks for /favicon.ico, which the relay would relay (and list).
+    '<link rel="icon" href="assets/icon.svg" type="image/svg+xml">',
     '<link rel="stylesheet" href="assets/app.css">',
     '<script type="module" src="assets/app.js"></script>',
     "</head>",
@@ -36,6 +38,11 @@ export function livePageHtml(): string {
     "",
   ].join("\n");
 }
+
+/** The page's icon, served as `assets/icon.svg` (image/svg+xml): two arrows, one relayed. */
+export const iconSvg =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0b62c4"/>' +
+  '<path d="M3 5h8l-2-2M13 11H5l2 2" fill="none" stroke="#fff" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round"/></svg>';
 
 let cachedScript: string | undefined;
 

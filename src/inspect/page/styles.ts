@@ -53,7 +53,8 @@ th { text-align: left; white-space: nowrap; font-weight: 500; color: var(--muted
 td { padding: 3px 6px; border-bottom: 1px solid var(--line); vertical-align: top; }
 table.requests td { white-space: nowrap; }
 table.requests td.col-request { max-width: 240px; overflow: hidden; text-overflow: ellipsis; }
-table.requests td.col-model, table.requests td.col-provider { white-space: normal; min-width: 120px; max-width: 190px; overflow-wrap: anywhere; }
+table.requests td.col-provider { white-space: normal; min-width: 120px; max-width: 190px; }
+table.requests .cost .api-eq { display: block; width: max-content; margin: 2px 0 0; }
 .method { font-weight: 600; font-size: 11px; }
 .upstream, .route, .ttfb, .tokens .cache { display: block; font-size: 11px; }
 tr.row { cursor: pointer; }
