@@ -18,6 +18,7 @@ describe("page assets", () => {
     const html = livePageHtml();
     expect(html).toContain('<script type="module" src="assets/app.js"></script>');
     expect(html).toContain('<link rel="stylesheet" href="assets/app.css">');
+    expect(html).toContain('<link rel="icon" href="assets/icon.svg" type="image/svg+xml">');
     expect(html).not.toMatch(/<style|<script(?![^>]*src=)|\sstyle=|\son\w+=/i);
     expect(html).not.toMatch(/https?:|\/\/|src="\/|href="\//);
   });
@@ -121,8 +122,10 @@ describe.skipIf(!chromeFound)("snapshot rendering in Chromium", () => {
     await page.locator('tr.row[data-id="2"]').click();
     await page.locator('[data-mark="truncated"]').waitFor();
     expect(await page.locator("#detail .error-box").innerText()).toContain("rate limited upstream");
-    await page.locator('tr.row[data-id="3"]').click();
+    await page.keyboard.press("ArrowDown"); // from the clicked row to the next, opened with Enter
+    await page.keyboard.press("Enter");
     await page.locator('[data-mark="evicted"]').first().waitFor();
+    expect(await page.locator("#detail .detail-head").innerText()).toContain("#3");
     expect(await page.locator('#detail [data-mark="evicted"]').count()).toBe(2);
 
     const visible = (): Promise<string[]> => page.$$eval("tr.row:not([hidden])", (rows) => rows.map((r) => (r as HTMLElement).dataset.id!));

@@ -289,7 +289,7 @@ function upsertRequest(summary: RequestSummary): Set<string> {
     renderRow(existing);
   } else {
     const session = sessionView(summary.sessionId);
-    const tr = h("tr");
+    const tr = h("tr", { tabindex: "0" });
     tr.dataset.id = String(summary.id);
     const view: RowView = { summary, tr };
     rows.set(summary.id, view);
@@ -863,6 +863,19 @@ function main(): void {
     if (target.closest("a")) return;
     const tr = target.closest("tr.row") as HTMLTableRowElement | null;
     if (tr?.dataset.id) void openRequest(Number(tr.dataset.id));
+  });
+  ui.sessions.addEventListener("keydown", (event) => {
+    const tr = (event.target as Element).closest("tr.row") as HTMLTableRowElement | null;
+    if (!tr?.dataset.id) return;
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      void openRequest(Number(tr.dataset.id));
+    } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      let next = event.key === "ArrowDown" ? tr.nextElementSibling : tr.previousElementSibling;
+      while (next && (next as HTMLElement).hidden) next = event.key === "ArrowDown" ? next.nextElementSibling : next.previousElementSibling;
+      (next as HTMLElement | null)?.focus();
+    }
   });
   const embedded = document.getElementById("llm-relay-snapshot");
   if (embedded) {

@@ -60,6 +60,7 @@ table.requests .cost .api-eq { display: block; width: max-content; margin: 2px 0
 tr.row { cursor: pointer; }
 tr.row:hover { background: var(--hover); }
 tr.row.selected { background: var(--sel); }
+tr.row:focus-visible { outline: 2px solid var(--set); outline-offset: -2px; }
 tr.row.error .status { color: var(--withhold); }
 .upstream { color: var(--rewrite); }
 .route, .ttfb, .tokens .cache { color: var(--muted); }
