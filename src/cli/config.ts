@@ -158,7 +158,7 @@ export function formatConfig(view: ConfigView, config: ResolvedConfig, chalk: Ch
     if (p.query.remove.length > 0) extra.push(`query.remove ${p.query.remove.join(", ")}`);
     const models = Object.entries(p.models);
     if (models.length > 0) extra.push(`models ${models.map(([glob, upstream]) => `${glob} → ${upstream}`).join("; ")}`);
-    if (!p.countTokens) extra.push("countTokens false (the relay answers count_tokens with 404)");
+    if (!p.countTokens && p.kind === "anthropic") extra.push("countTokens false (the relay answers count_tokens with 404)");
     return { name, url: p.baseUrl, notes: notes.join(", "), extra };
   });
   const w0 = Math.max(...providerRows.map((r) => r.name.length));

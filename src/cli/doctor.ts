@@ -197,6 +197,16 @@ async function checkConfig(env: NodeJS.ProcessEnv): Promise<{ checks: Check[]; c
     status: "ok",
     detail: `${config.providers.size} provider(s), ${config.routes.length} route(s)${config.defaultProvider ? `, default ${config.defaultProvider}` : ""}`,
   });
+  // §3: an unset key variable takes one provider out of service, not the config.
+  for (const p of config.providers.values()) {
+    if (p.unavailable === undefined) continue;
+    checks.push({
+      name: `provider ${p.name}`,
+      status: "warn",
+      detail: `unavailable: ${p.unavailable.env} is not set, so requests routed to ${p.name} get a 503; the other providers work`,
+      fix: `set ${p.unavailable.env} in the environment start and exec run in (or remove the provider)`,
+    });
+  }
 
   const file = config.source.file;
   if (file !== undefined && needsApproval(config)) {

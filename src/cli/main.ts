@@ -112,7 +112,13 @@ export function buildProgram(): Command {
     .command("init")
     .description("write a commented starter llm-relay.config.mjs in the current folder")
     .option("--force", "overwrite an existing llm-relay.config.mjs")
+    .option("--with <presets>", "add providers from these presets, e.g. deepseek,ollama (see llm-relay providers)")
     .action((opts) => run(async () => (await import("./init.js")).runInit(opts)));
+  program
+    .command("providers")
+    .description("list the built-in provider presets: base URL, key variable, betas, count_tokens, models default")
+    .option("--json", "print them as JSON, with the vendor page each follows")
+    .action((opts) => run(async () => (await import("./providers.js")).runProviders(opts)));
   program
     .command("doctor")
     .description("check the environment, config, port and provider reachability; exit 1 if a check fails")

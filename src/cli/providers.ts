@@ -19,8 +19,11 @@ export interface PresetRow {
   auth: AuthPlacement;
   /** The key variable, or null when the preset names none (the client's own credentials go). */
   keyEnv: string | null;
-  /** "required": unset makes the provider unavailable; "optional": used if set (local servers). */
-  key: "required" | "optional" | "none";
+  /**
+   * "required": unset makes the provider unavailable; "optional": used if set (local servers);
+   * "not needed": a local server without keys; "client": the client's own credentials are forwarded.
+   */
+  key: "required" | "optional" | "not needed" | "client";
   oauth: "forward" | "strip";
   /** null: every beta passes; []: anthropic-beta is removed. */
   betasAllow: string[] | null;
@@ -41,7 +44,7 @@ export function presetRows(): PresetRow[] {
       baseUrl: p.baseUrl,
       auth: p.auth ?? DEFAULT_AUTH[p.kind],
       keyEnv: p.keyEnv ?? null,
-      key: p.keyEnv === undefined ? "none" : p.keyOptional ? "optional" : "required",
+      key: p.keyEnv !== undefined ? (p.keyOptional ? "optional" : "required") : p.keyOptional ? "not needed" : "client",
       oauth: p.oauth ?? "strip",
       betasAllow: p.betas?.allow === undefined ? null : [...p.betas.allow],
       queryRemove: [...(p.query?.remove ?? [])],
@@ -56,9 +59,11 @@ export function presetRows(): PresetRow[] {
 /** The cells a person reads, shared by the terminal table and the README table. */
 export function presetCells(row: PresetRow): Record<"name" | "baseUrl" | "key" | "betas" | "countTokens" | "models", string> {
   const key =
-    row.keyEnv === null
-      ? "none: the client's own credentials"
-      : `${row.keyEnv} → ${row.auth}${row.key === "optional" ? " (optional)" : ""}`;
+    row.keyEnv !== null
+      ? `${row.keyEnv} → ${row.auth}${row.key === "optional" ? " (optional)" : ""}`
+      : row.key === "not needed"
+        ? "none needed"
+        : "none: the client's own credentials";
   const betas = row.betasAllow === null ? "all" : row.betasAllow.length === 0 ? "none" : row.betasAllow.join(", ");
   const models = Object.entries(row.models).map(([glob, upstream]) => `${glob} → ${upstream}`).join("; ");
   return {
@@ -84,6 +89,22 @@ export function formatPresets(rows: readonly PresetRow[]): string {
     "Use one:  providers: { ds: { preset: \"deepseek\" } }  (fields written next to it win; llm-relay init --with deepseek,ollama)",
     "A hosted preset whose key variable is unset is unavailable (503); the others keep working. Sources: llm-relay providers --json",
   ].join("\n");
+}
+
+/** The README's Presets table (between its `presets:start`/`presets:end` markers), from the same rows. */
+export function presetsMarkdown(rows: readonly PresetRow[]): string {
+  const columns = Object.keys(HEADINGS) as Array<keyof typeof HEADINGS>;
+  const cell = (text: string) => text.replace(/\|/g, "\\|");
+  const code = (text: string) => (text === "—" ? text : `\`${text}\``);
+  const lines = [
+    `| ${columns.map((c) => HEADINGS[c]).join(" | ")} | source |`,
+    `| ${columns.map(() => "---").join(" | ")} | --- |`,
+    ...rows.map((row) => {
+      const c = presetCells(row);
+      return `| ${[code(row.name) + (row.oauth === "forward" ? " (OAuth)" : ""), code(c.baseUrl), c.key, c.betas, c.countTokens, code(c.models)].map(cell).join(" | ")} | [${cell(row.doc.title)}](${row.doc.url}) |`;
+    }),
+  ];
+  return lines.join("\n");
 }
 
 export interface ProvidersFlags {

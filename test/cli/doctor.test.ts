@@ -214,6 +214,18 @@ describe("doctor (built binary)", () => {
     expect(result.stdout).not.toMatch(/\n\s+at /);
   });
 
+  it("a provider whose key variable is unset is a warning naming the variable, not a failure", async () => {
+    const config = { ...loopbackProviders(), providers: { ...loopbackProviders().providers, ds: { preset: "deepseek", baseUrl: "http://127.0.0.1:9/anthropic" } } };
+    const cwd = folder({ ".llm-relayrc.json": JSON.stringify(config) });
+    const result = await runCli(["doctor"], { env: cleanEnv(home, { LLM_RELAY_PORT: "0" }), cwd });
+    const checks = parse(result.stdout);
+    expect(checks.get("config valid")?.status).toBe("ok");
+    expect(checks.get("provider ds")!.line).toMatch(/^warn\s+provider ds\s+unavailable: DEEPSEEK_API_KEY is not set, so requests routed to ds get a 503; the other providers work$/);
+    expect(result.stdout).toContain("fix: set DEEPSEEK_API_KEY in the environment start and exec run in (or remove the provider)");
+    expect([...checks.values()].filter((c) => c.status === "fail")).toEqual([]);
+    expect(result.code).toBe(0);
+  });
+
   it("a project config sending credentials to another origin, not yet trusted, fails with the trust command as fix", async () => {
     const config = { providers: { gw: { kind: "generic", baseUrl: "https://gateway.invalid", apiKey: { env: "GW_KEY" } } } };
     const cwd = folder({ ".llm-relayrc.json": JSON.stringify(config) });
