@@ -3,14 +3,14 @@
  * private file under the user's state folder (or `--log-file FILE`), or to stderr with
  * `--log-file -`. Files get plain text (NDJSON with `--json`), never color.
  */
-import { createWriteStream, type WriteStream } from "node:fs";
+import type { WriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { Chalk } from "chalk";
 import { chalkFor } from "../log/color.js";
 import type { RequestRecord } from "../log/record.js";
+import { openPrivateAppend } from "../log/log-file.js";
 import { createReporter } from "../log/reporter.js";
-import { CliError } from "../cli/errors.js";
 
 export interface SessionLog {
   /** The file's absolute path, or `stderr`. */
@@ -30,15 +30,6 @@ export function defaultLogPath(env: NodeJS.ProcessEnv, home: string, now: Date, 
   return path.join(base, "llm-relay", `exec-${stamp}-${pid}.log`);
 }
 
-function openPrivate(file: string): Promise<WriteStream> {
-  return new Promise((resolve, reject) => {
-    // 0600: the log describes the user's traffic (paths, models, redacted credentials).
-    const stream = createWriteStream(file, { flags: "a", mode: 0o600 });
-    stream.once("open", () => resolve(stream));
-    stream.once("error", reject);
-  });
-}
-
 export async function openSessionLog(
   target: string,
   format: { json: boolean; verbose: boolean },
@@ -52,12 +43,13 @@ export async function openSessionLog(
   let stream: WriteStream;
   try {
     await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    stream = await openPrivate(file);
+    // 0600 even when the file already exists: the log describes the user's traffic (paths, models, redacted credentials).
+    stream = openPrivateAppend(file);
   } catch (error) {
-    throw new CliError(`cannot open log file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    // Named CliError so the CLI prints it as a user error, without exec importing the CLI layer.
+    const message = `cannot open log file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+    throw Object.assign(new Error(message), { name: "CliError" });
   }
-  // A full disk must not take the session down; the child keeps running without its log.
-  stream.on("error", () => {});
   const report = createReporter({ sink: stream, ...format, chalk: new Chalk({ level: 0 }) });
   return {
     where: file,

@@ -35,12 +35,13 @@ export interface LogFile {
 }
 
 /**
- * Opens the file now (synchronously) and wraps the descriptor in a stream. Opening eagerly matters
- * for rotation: a rename right after must move the file this stream writes to, not race an open
- * that has not happened yet. A later write error (disk full, folder removed) must not crash the
- * relay: logging is best effort.
+ * Opens the file now (synchronously) for appending, private (0600) whether new or already there,
+ * and wraps the descriptor in a stream; `start --log-file` and `exec --log-file` both write
+ * through it. Opening eagerly matters for rotation: a rename right after must move the file this
+ * stream writes to, not race an open that has not happened yet. A later write error (disk full,
+ * folder removed) must not crash the relay: logging is best effort. Open errors throw.
  */
-function appendStream(file: string): WriteStream {
+export function openPrivateAppend(file: string): WriteStream {
   const fd = openSync(file, "a", 0o600);
   // The mode above only applies to a new file; an existing one is made private too (best effort).
   try {
@@ -70,7 +71,7 @@ export async function openLogFile(file: string, { verbose, maxBytes = DEFAULT_MA
   });
   let stream: WriteStream;
   try {
-    stream = appendStream(target);
+    stream = openPrivateAppend(target);
   } catch (error) {
     throw fail(error as NodeJS.ErrnoException);
   }
@@ -80,7 +81,7 @@ export async function openLogFile(file: string, { verbose, maxBytes = DEFAULT_MA
   const reopen = () => {
     const old = stream;
     try {
-      stream = appendStream(target);
+      stream = openPrivateAppend(target);
     } catch {
       return; // The folder is gone or not writable: keep the old file rather than lose records.
     }

@@ -237,6 +237,21 @@ describe("exec: where the log goes", () => {
     expect(findLeaks(text, [OAUTH_TOKEN, tokenOf(lastJson<{ base: string }>(result.stdout, result.stderr).base)])).toEqual([]);
   });
 
+  it.each(["0644", "0666", "0604"])("an existing --log-file with mode %s is made private (0600) and appended to, not truncated", async (mode) => {
+    const logFile = path.join(home, `existing-${mode}.log`);
+    await writeFile(logFile, "earlier line\n");
+    await chmod(logFile, parseInt(mode, 8));
+    const result = await runCli(execArgs(["--log-file", logFile], ["node", child("request.mjs")]), {
+      env: env({ CLAUDE_CODE_OAUTH_TOKEN: OAUTH_TOKEN }),
+      timeoutMs: 60_000,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect((await stat(logFile)).mode & 0o777).toBe(0o600);
+    const log = await readFile(logFile, "utf8");
+    expect(log.startsWith("earlier line\n")).toBe(true);
+    expect(log).toMatch(/ 200 /);
+  }, 90_000);
+
   it("--log-file - sends the request lines to stderr", async () => {
     const result = await runCli(execArgs(["--log-file", "-"], ["node", child("request.mjs")]), {
       env: env({ CLAUDE_CODE_OAUTH_TOKEN: OAUTH_TOKEN }),
