@@ -26,7 +26,7 @@ import {
 } from "../config/trust.js";
 import { chalkFor } from "../log/color.js";
 import { redactToken, redactUrl } from "../policy/redact.js";
-import { isLoopbackHost } from "../relay/guards.js";
+import { isLoopbackHost } from "../net/loopback.js";
 import { describeSource } from "./banner.js";
 import { knownSecrets } from "./errors.js";
 import { portFromEnv } from "./settings.js";

@@ -14,7 +14,7 @@ import { runChild } from "../exec/run-child.js";
 import { defaultLogPath, openSessionLog, type SessionLog } from "../exec/session-log.js";
 import type { RequestRecord } from "../log/record.js";
 import { Summary } from "../log/summary.js";
-import { isLoopbackHost } from "../relay/guards.js";
+import { isLoopbackHost } from "../net/loopback.js";
 import { startRelay, type RelayHandle } from "../relay/server.js";
 import { CliError, knownSecrets } from "./errors.js";
 import { resolveSettings, type RelayFlags } from "./settings.js";

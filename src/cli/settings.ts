@@ -12,7 +12,7 @@ import {
 } from "../config/trust.js";
 import { chalkFor } from "../log/color.js";
 import { createReporter, type LineSink, type Reporter } from "../log/reporter.js";
-import { isLoopbackHost } from "../relay/guards.js";
+import { isLoopbackHost } from "../net/loopback.js";
 import { CliError, knownSecrets } from "./errors.js";
 
 export interface RelayFlags {
@@ -107,7 +107,7 @@ export async function resolveSettings(
 
   const host = flags.host ?? config.host;
   // §8: beyond loopback the relay is reachable by other machines; without a token startRelay refuses.
-  if (command === "start" && token !== undefined && !isLoopbackHost(host.replace(/^\[|\]$/g, ""))) {
+  if (command === "start" && token !== undefined && !isLoopbackHost(host)) {
     process.stderr.write(
       `llm-relay: warning: listening on ${host}: other machines can reach the relay; every client must present the token\n`,
     );

@@ -12,9 +12,9 @@ import { createHash } from "node:crypto";
 import { chmod, mkdir, readFile, realpath, rename, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
-import { isLoopbackHost } from "../relay/guards.js";
-import { OFFICIAL_ORIGINS } from "./defaults.js";
-import type { ResolvedConfig } from "./resolve.js";
+import { isLoopbackHost, isLoopbackUrl } from "../net/loopback.js";
+import { OFFICIAL_ANTHROPIC_ORIGIN, OFFICIAL_ORIGINS } from "./defaults.js";
+import type { ResolvedConfig, ResolvedProvider } from "./resolve.js";
 
 /** A project config refused until the user approves it; the message says how. */
 export class TrustError extends Error {
@@ -25,33 +25,54 @@ export class TrustError extends Error {
   }
 }
 
-/** An origin outside the official ones and loopback, and what would reach it. */
+/** An origin that would receive credentials only the user may allow, and what would reach it. */
 export interface UntrustedOrigin {
   origin: string;
   /** Providers with this origin. */
   providers: string[];
-  /** `apiKey` when a configured key is injected; `client credentials` when client tokens may pass. */
-  carries: Array<"apiKey" | "client credentials">;
+  /** What would reach it: `apiKey`, `client credentials`, `oauth: "forward"`, … (one per rule that applies). */
+  carries: string[];
+  /** Why those need approval, for the refusal message (rules that need saying). */
+  why: string[];
 }
 
-function isLoopbackOrigin(origin: string): boolean {
-  return isLoopbackHost(new URL(origin).hostname);
+interface ApprovalRule {
+  /** Whether this provider, as resolved, needs the user's approval under this rule. */
+  applies: (provider: ResolvedProvider) => boolean;
+  /** What it would carry to its origin. */
+  carries: (provider: ResolvedProvider) => string;
+  why?: string;
 }
 
 /**
- * Origins that would receive credentials without being official or loopback. A provider with an
- * `apiKey` receives that key; one without receives the client's own credentials (§5 forwards
- * unrecognised tokens to the routed provider), and every provider is reachable through its
- * `/<name>/…` path prefix, so every provider counts, whether or not a route names it.
+ * §8, one rule per line. Off the official origins and loopback, whatever credential a provider
+ * receives (its `apiKey`, or the client's own: §5 forwards unrecognised tokens, and every provider
+ * is reachable through its `/<name>/…` prefix) goes somewhere the user has not vouched for.
+ * `oauth: "forward"` hands the subscription token to any origin but Anthropic's own, loopback and
+ * other vendors' official origins included.
  */
+const APPROVAL_RULES: readonly ApprovalRule[] = [
+  { applies: (p) => !OFFICIAL_ORIGINS.has(p.origin) && !isLoopbackUrl(p.origin), carries: (p) => (p.apiKey ? "apiKey" : "client credentials") },
+  {
+    applies: (p) => p.oauth === "forward" && p.origin !== OFFICIAL_ANTHROPIC_ORIGIN,
+    carries: () => 'oauth: "forward"',
+    why: `oauth: "forward" sends your Claude subscription (OAuth) token there; without approval only ${OFFICIAL_ANTHROPIC_ORIGIN} receives it.`,
+  },
+];
+
+/** Origins whose providers need approval under any rule of §8, with what each would receive. Pure. */
 export function untrustedOrigins(config: Pick<ResolvedConfig, "providers">): UntrustedOrigin[] {
   const byOrigin = new Map<string, UntrustedOrigin>();
   for (const provider of config.providers.values()) {
-    if (OFFICIAL_ORIGINS.has(provider.origin) || isLoopbackOrigin(provider.origin)) continue;
-    const entry = byOrigin.get(provider.origin) ?? { origin: provider.origin, providers: [], carries: [] };
+    const rules = APPROVAL_RULES.filter((rule) => rule.applies(provider));
+    if (rules.length === 0) continue;
+    const entry = byOrigin.get(provider.origin) ?? { origin: provider.origin, providers: [], carries: [], why: [] };
     entry.providers.push(provider.name);
-    const carries = provider.apiKey ? "apiKey" : "client credentials";
-    if (!entry.carries.includes(carries)) entry.carries.push(carries);
+    for (const rule of rules) {
+      const carries = rule.carries(provider);
+      if (!entry.carries.includes(carries)) entry.carries.push(carries);
+      if (rule.why !== undefined && !entry.why.includes(rule.why)) entry.why.push(rule.why);
+    }
     byOrigin.set(provider.origin, entry);
   }
   return [...byOrigin.values()];
@@ -59,7 +80,7 @@ export function untrustedOrigins(config: Pick<ResolvedConfig, "providers">): Unt
 
 /** A listen address beyond loopback set by the config itself (it would expose the relay). */
 export function exposedHost(config: Pick<ResolvedConfig, "host">): string | undefined {
-  return isLoopbackHost(config.host.replace(/^\[|\]$/g, "")) ? undefined : config.host;
+  return isLoopbackHost(config.host) ? undefined : config.host;
 }
 
 /** Only configs found by searching the project tree need approval; the user chose the others. */
@@ -166,6 +187,7 @@ export function untrustedMessage(file: string, origins: UntrustedOrigin[], host:
   if (origins.length > 0) {
     lines.push("  It would send credentials to:");
     for (const o of origins) lines.push(`    ${o.origin}  (${o.carries.join(", ")}; provider ${o.providers.join(", ")})`);
+    for (const why of new Set(origins.flatMap((o) => o.why))) lines.push(`  ${why}`);
   }
   if (host !== undefined) lines.push(`  It would listen on ${host}, reachable from other machines.`);
   lines.push(

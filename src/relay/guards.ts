@@ -2,14 +2,8 @@
  * Who may use the relay (DESIGN §8), as pure checks over request facts: the Host guard against
  * DNS rebinding, the Origin guard against cross-site browser requests, and the token guard.
  */
+import { isLoopbackHost } from "../net/loopback.js";
 import { tokenEquals } from "../policy/credentials.js";
-
-const LOOPBACK_HOSTNAMES = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
-
-export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase();
-  return LOOPBACK_HOSTNAMES.has(h) || /^127(?:\.\d{1,3}){3}$/.test(h) || h.endsWith(".localhost");
-}
 
 /** Addresses that mean "every interface" (RFC 1122 §3.2.1.3 for 0.0.0.0; `::` for IPv6). */
 export function isWildcardHost(host: string): boolean {

@@ -17,7 +17,8 @@ import { VERSION } from "../version.js";
 import { apiShapeFor, errorBody, type ApiShape, type RelayErrorCode } from "./api-errors.js";
 import { forwardExchange } from "./forward.js";
 import { planRequest } from "./plan.js";
-import { allowedHosts, isLoopbackHost, isLoopbackOrigin, isWildcardHost, takePathToken, tokenAccepted } from "./guards.js";
+import { isLoopbackHost } from "../net/loopback.js";
+import { allowedHosts, isLoopbackOrigin, isWildcardHost, takePathToken, tokenAccepted } from "./guards.js";
 import { limitBody, readBodyHead } from "./request-body.js";
 
 export interface RelayServerOptions {
@@ -111,7 +112,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
   const maxBodyBytes = config.limits.maxBodyBytes;
   const { timeouts } = config;
 
-  if (!isLoopbackHost(host.replace(/^\[|\]$/g, "")) && token === undefined) {
+  if (!isLoopbackHost(host) && token === undefined) {
     throw new RelayStartError(
       `refusing to listen on ${host} without a token: anyone who can reach it could use your credentials.\n` +
         `  Set one with --token, LLM_RELAY_TOKEN or "token" in the config, or listen on 127.0.0.1.`,

@@ -284,6 +284,13 @@ describe("exec: exit codes", () => {
     expect(result.stdout).toBe("");
   });
 
+  it.each(["app.localhost", "localhost.evil.example", "::ffff:127.0.0.1"])("--host %s (not loopback) is refused before any child runs", async (host) => {
+    const result = await runCli(execArgs(["--host", host], ["node", child("print-env.mjs")]), { env: env(), timeoutMs: 60_000 });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^llm-relay: exec listens on a loopback address only/m);
+    expect(result.stdout).toBe("");
+  });
+
   it("a bad --host is a clear error before any child runs", async () => {
     const result = await runCli(execArgs(["--host", "0.0.0.0"], ["node", child("print-env.mjs")]), { env: env() });
     expect(result.code).toBe(1);

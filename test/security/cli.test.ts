@@ -122,6 +122,21 @@ describe("project config trust", () => {
     expect(stderr).not.toContain("trust");
   });
 
+  it.each([
+    ["another vendor's official origin", { kind: "anthropic", baseUrl: "https://api.openai.com", oauth: "forward" }, "https://api.openai.com"],
+    ["loopback", { kind: "anthropic", baseUrl: "http://127.0.0.1:4000", oauth: "forward" }, "http://127.0.0.1:4000"],
+    ["a *.localhost name", { kind: "anthropic", baseUrl: "http://llm.localhost:4000", oauth: "forward" }, "http://llm.localhost:4000"],
+  ])("refuses oauth: \"forward\" on %s until trusted, and says why", async (_name, providerConfig, origin) => {
+    await writeFile(file(), JSON.stringify({ providers: { sub: providerConfig } }));
+    const refused = await runCli(["start", "--port", "0"], { env: env(), cwd: project });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`refusing to use ${file()}`);
+    expect(refused.stderr).toMatch(new RegExp(`${origin.replace(/[.]/g, "\\.")}\\s+\\(.*oauth: "forward"; provider sub\\)`));
+    expect(refused.stderr).toContain('oauth: "forward" sends your Claude subscription (OAuth) token there; without approval only https://api.anthropic.com receives it.');
+    expect((await runCli(["trust"], { env: env(), cwd: project })).code).toBe(0);
+    await startsAndServes([], env(), project);
+  }, 120_000);
+
   it("refuses a project config that listens beyond loopback until trusted", async () => {
     await writeFile(file(), JSON.stringify({ host: "0.0.0.0", token: { env: "GW_KEY" } }));
     const refused = await runCli(["start", "--port", "0"], { env: env(), cwd: project });

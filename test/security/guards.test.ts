@@ -89,6 +89,9 @@ describe("Origin guard (cross-site browser requests)", () => {
     ["JSON POST", "https://evil.example", "application/json"],
     ["text/plain simple POST (no preflight in browsers)", "https://evil.example", "text/plain"],
     ["opaque origin null (sandboxed iframe, file:)", "null", "text/plain"],
+    // §8: loopback is localhost, 127.0.0.0/8 and ::1 only; a *.localhost page is another site.
+    ["*.localhost page", "http://app.localhost:3000", "application/json"],
+    ["look-alike localhost page", "http://localhost.evil.example", "text/plain"],
   ])("refuses a %s with 403 and no CORS allowance", async (_name, origin, type) => {
     const mark = upstreamMark();
     const res = await rawExchange(
