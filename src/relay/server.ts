@@ -16,6 +16,7 @@ import { routesNeedModel } from "../routing/route.js";
 import { VERSION } from "../version.js";
 import { apiShapeFor, errorBody, type ApiShape, type RelayErrorCode } from "./api-errors.js";
 import { forwardExchange } from "./forward.js";
+import { upstreamDispatcher } from "./upstream-dispatcher.js";
 import { planRequest } from "./plan.js";
 import { isLoopbackHost } from "../net/loopback.js";
 import { allowedHosts, isLoopbackOrigin, isWildcardHost, takePathToken, tokenAccepted } from "./guards.js";
@@ -76,23 +77,6 @@ function machineNames(): string[] {
     for (const entry of entries ?? []) if (!entry.internal && !entry.address.includes("%")) names.push(entry.address);
   }
   return names;
-}
-
-/**
- * undici's env-proxy agent re-reads the proxy variables on every dispatch; without any, a plain
- * keep-alive Agent (one pool per origin) does the same job for less. Loading only the agent's
- * own module would start ~60 ms sooner, but measured ~50 µs more CPU per request under load
- * (bench, 32 connections), so the package entry it is.
- */
-async function upstreamDispatcher(timeouts: ResolvedConfig["timeouts"], env: NodeJS.ProcessEnv): Promise<Dispatcher> {
-  const options = {
-    connect: { timeout: timeouts.connectMs },
-    headersTimeout: timeouts.headersMs,
-    bodyTimeout: timeouts.idleMs,
-  };
-  const proxied = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"].some((name) => env[name]);
-  const undici = await import("undici");
-  return proxied ? new undici.EnvHttpProxyAgent(options) : new undici.Agent(options);
 }
 
 /** Marks a request record that has left the in-flight count; JSON output never shows it. */
