@@ -275,7 +275,8 @@ describe("credentials in upstream and proxy URLs stay out of output", () => {
     const proxyPort = await freePort(); // closed: the proxy connection fails
     const proxyPass = "proxyPASSsecret0123456789";
     const file = path.join(home, "proxied.json");
-    await writeFile(file, JSON.stringify({ providers: { gem: { kind: "gemini", baseUrl: upstream.url } } }));
+    // Not a loopback upstream: loopback ones are reached directly, never through the proxy (§8).
+    await writeFile(file, JSON.stringify({ providers: { gem: { kind: "gemini", baseUrl: "http://gemini-gw.invalid:8080" } } }));
     const env = cleanEnv(home, {
       HTTP_PROXY: `http://proxyuser:${proxyPass}@127.0.0.1:${proxyPort}`,
       HTTPS_PROXY: `http://proxyuser:${proxyPass}@127.0.0.1:${proxyPort}`,
