@@ -13,6 +13,7 @@ import type { RequestRecord } from "../log/record.js";
 import { responseHeadersToRelay } from "../policy/hop-by-hop.js";
 import { redactText } from "../policy/redact.js";
 import { apiShapeFor, errorBody, errorEvent, type RelayErrorCode } from "./api-errors.js";
+import { endAfterDrain } from "./request-body.js";
 import { createUsageTap, type UsageTap } from "./usage-tap.js";
 
 export interface Exchange {
@@ -170,7 +171,13 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
         "content-length": Buffer.byteLength(body),
         ...(unread ? { connection: "close" } : {}),
       });
-      res.end(body);
+      // Over the limit mid-upload: drain (bounded) so the client reads the 413, not a reset (§8).
+      if (failure.status === 413 && unread) {
+        res.write(body);
+        endAfterDrain(req, res);
+      } else {
+        res.end(body);
+      }
     } else if (record.stream && !this.encoded && this.atEventBoundary) {
       res.end(errorEvent(shape, failure.code, failure.message));
     } else {

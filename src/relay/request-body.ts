@@ -3,7 +3,7 @@
  * (for `"model"`, DESIGN §3) and then hands the untouched stream to the HTTP client. Bytes read
  * are pushed back with `unshift`, so what goes upstream is exactly what arrived.
  */
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { ModelSniffer } from "../routing/model-sniffer.js";
 
@@ -99,4 +99,57 @@ export function limitBody(source: Readable, limit: number): Readable {
   });
   source.on("error", (error) => counter.destroy(error));
   return source.pipe(counter);
+}
+
+/**
+ * How much of a refused body the relay still reads before closing: nginx's lingering close. A
+ * client that is still uploading when the answer comes (most do not read before they finish
+ * sending) would otherwise meet a reset and lose the 413. Bounded so a client cannot keep a
+ * connection busy: past either bound the connection is closed anyway.
+ */
+export const DRAIN_LIMITS = { bytes: 64 * 1024 * 1024, ms: 5_000, idleMs: 1_000 } as const;
+
+/**
+ * End a response whose head and body are already written once the request body has been read
+ * and discarded (or a bound in `DRAIN_LIMITS` passed: bytes, total time, or time without data, like
+ * nginx's lingering_time and lingering_timeout; or the client went away). The response
+ * carries `connection: close`, so Node closes the connection after `end`, now with nothing
+ * unread that would turn the close into a reset.
+ */
+export function endAfterDrain(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limits: { bytes: number; ms: number; idleMs: number } = DRAIN_LIMITS,
+): void {
+  if (req.complete || req.destroyed) {
+    res.end();
+    return;
+  }
+  let seen = 0;
+  let settled = false;
+  const finish = () => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    clearTimeout(idle);
+    req.off("data", onData);
+    req.off("end", finish);
+    req.off("close", finish);
+    req.off("error", finish);
+    res.end();
+  };
+  const onData = (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > limits.bytes) finish();
+    else idle.refresh();
+  };
+  const timer = setTimeout(finish, limits.ms);
+  const idle = setTimeout(finish, limits.idleMs);
+  timer.unref();
+  idle.unref();
+  req.on("data", onData);
+  req.once("end", finish);
+  req.once("close", finish);
+  req.once("error", finish);
+  req.resume();
 }

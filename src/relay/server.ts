@@ -20,7 +20,7 @@ import { upstreamDispatcher } from "./upstream-dispatcher.js";
 import { planRequest } from "./plan.js";
 import { isLoopbackHost } from "../net/loopback.js";
 import { allowedHosts, isLoopbackOrigin, isWildcardHost, takePathToken, tokenAccepted } from "./guards.js";
-import { limitBody, readBodyHead } from "./request-body.js";
+import { endAfterDrain, limitBody, readBodyHead } from "./request-body.js";
 
 export interface RelayServerOptions {
   config: ResolvedConfig;
@@ -149,14 +149,20 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     // Messages may quote the path, where a client may have pasted a key: the redacted form only.
     const safeMessage = redactUrl(message);
     const body = errorBody(shape ?? apiShapeFor(provider?.kind, path), status, code, safeMessage);
-    // The request body (if any) is not read: close the connection rather than drain it.
+    // The request body (if any) is not relayed: the connection closes after this answer. A refused
+    // body is drained first (bounded), so a client still uploading reads the 413, not a reset (§8).
     const shouldClose = status === 413 || status === 400 || hasBody(req) && !req.complete;
     res.writeHead(status, {
       "content-type": "application/json",
       "content-length": Buffer.byteLength(body),
       ...(shouldClose ? { connection: "close" } : {}),
     });
-    res.end(body);
+    if (status === 413) {
+      res.write(body);
+      endAfterDrain(req, res);
+    } else {
+      res.end(body);
+    }
     record.status = status;
     record.error = safeMessage;
     record.durationMs = performance.now() - started;

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
 import { mockedDefaults, startTestRelay, type TestRelay } from "../helpers/relay.js";
 import { ANTHROPIC_API_KEY, INJECTED_KEY, RELAY_TOKEN } from "../fixtures/tokens.js";
+import { DRAIN_LIMITS } from "../../src/relay/request-body.js";
 import { head, rawExchange } from "./raw-socket.js";
 
 const MAX_BODY = 64 * 1024;
@@ -184,6 +185,8 @@ describe("framing and limits", () => {
     const res = await rawExchange(
       relay.port,
       head(["POST /v1/messages HTTP/1.1", `Host: 127.0.0.1:${relay.port}`, "Anthropic-Version: 2023-06-01", `Content-Length: ${MAX_BODY + 1}`]) + "{",
+      // The relay drains a refused body before closing (§8), and gives up on a client that sends nothing more.
+      { closeWaitMs: DRAIN_LIMITS.idleMs + 2_000 },
     );
     expect(res.status).toBe(413);
     expect(res.body).toContain("maxBodyBytes");
