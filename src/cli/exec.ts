@@ -101,7 +101,9 @@ export async function runExec(command: string, args: string[], flags: RelayFlags
   const { env, warnings } = childEnvironment(process.env, base, process.platform);
   for (const warning of warnings) process.stderr.write(`llm-relay: warning: ${warning}\n`);
   process.stderr.write(`llm-relay: relay on ${relay.url} for ${command}; log: ${log.where}\n`);
-  if (inspector) process.stderr.write(`llm-relay: inspector: ${base}/_relay/\n`);
+  // The URL holds the session token: shown to the person at the terminal, never to a pipe or a
+  // CI log that outlives the session.
+  if (inspector && process.stderr.isTTY) process.stderr.write(`llm-relay: inspector: ${base}/_relay/\n`);
 
   const outcome = await runChild(command, args, env);
   inspector?.close();

@@ -96,7 +96,7 @@ describe("api/events", () => {
   });
 
   it(`keeps at most ${MAX_CLIENTS} readers: the oldest is closed for a new one`, async () => {
-    const readers = [];
+    const readers: IncomingMessage[] = [];
     for (let i = 0; i < MAX_CLIENTS + 1; i++) {
       const res = await open(`${x.relay.url}/_relay/api/events`, { headers: { "x-llm-relay-token": x.token } }).response;
       res.resume();
