@@ -8,7 +8,7 @@ import type { ResolvedConfig } from "../config/resolve.js";
 import type { RelayObserver, ReservedPathHandler } from "../relay/observer.js";
 import { VERSION } from "../version.js";
 import { EventFeed } from "./events.js";
-import * as assets from "./placeholder-assets.js";
+import * as assets from "./page/assets.js";
 import { createInspectorHandler } from "./serve.js";
 import { CaptureStore } from "./store.js";
 import type { PriceTable } from "../pricing/cost.js";
