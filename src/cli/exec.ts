@@ -14,6 +14,7 @@ import { runChild } from "../exec/run-child.js";
 import { defaultLogPath, openSessionLog, type SessionLog } from "../exec/session-log.js";
 import type { RequestRecord } from "../log/record.js";
 import { Summary } from "../log/summary.js";
+import { RequestPricer } from "../pricing/request-cost.js";
 import { isLoopbackHost } from "../relay/guards.js";
 import { createInspector, type Inspector } from "../inspect/index.js";
 import { startRelay, type RelayHandle } from "../relay/server.js";
@@ -64,9 +65,11 @@ export async function runExec(command: string, args: string[], flags: RelayFlags
   knownSecrets.add(token);
 
   const summary = new Summary();
+  const pricer = new RequestPricer((name) => settings.config.providers.get(name));
   let log: SessionLog | undefined;
   const onRecord = (record: RequestRecord) => {
     summary.add(record);
+    pricer.price(record, (cost) => summary.addCost(record.provider, cost));
     log?.write(record);
   };
   // The relay first, so a taken --port leaves no empty log file behind; requests come from the
@@ -109,6 +112,7 @@ export async function runExec(command: string, args: string[], flags: RelayFlags
   inspector?.close();
   await relay.close();
   await log.close();
+  await pricer.settled();
   process.stderr.write(`llm-relay: ${describeOutcome(command, outcome)}; ${summary.line()}; log: ${log.where}\n`);
   return exitCodeOf(outcome);
 }

@@ -7,6 +7,7 @@ import { openLogFile, type LogFile } from "../log/log-file.js";
 import type { RequestRecord } from "../log/record.js";
 import { batchedSink } from "../log/reporter.js";
 import { Summary } from "../log/summary.js";
+import { RequestPricer } from "../pricing/request-cost.js";
 import { createInspector, inspectorToken, type Inspector } from "../inspect/index.js";
 import { startRelay } from "../relay/server.js";
 import { knownSecrets } from "./errors.js";
@@ -19,8 +20,10 @@ export async function runStart(flags: RelayFlags): Promise<number> {
   const toTerminal = terminalReporter(flags, process.stdout, stdout);
   let logFile: LogFile | undefined;
   const summary = new Summary();
+  const pricer = new RequestPricer((name) => settings.config.providers.get(name));
   const onRecord = (record: RequestRecord) => {
     summary.add(record);
+    pricer.price(record, (cost) => summary.addCost(record.provider, cost));
     toTerminal(record);
     logFile?.write(record);
   };
@@ -85,6 +88,7 @@ export async function runStart(flags: RelayFlags): Promise<number> {
       void relay.close().then(async () => {
         if (!outputGone) stdout.flush();
         await logFile?.close();
+        await pricer.settled();
         say(`llm-relay: stopped; requests this session:\n${summary.table()}\n`);
         resolve(0);
       });

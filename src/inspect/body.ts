@@ -24,8 +24,11 @@ export class BodyCapture {
     readonly encoding?: string | undefined,
   ) {}
 
-  /** Copy what fits; returns the bytes newly kept. */
-  push(chunk: Buffer, t?: number): number {
+  /**
+   * Copy what fits; returns the bytes newly kept. `owned`: the chunk is a whole body the relay
+   * never reuses (a Buffer it read in full), so a reference is kept instead of a copy.
+   */
+  push(chunk: Buffer, t?: number, owned = false): number {
     this.seen += chunk.length;
     if (this.evicted) return 0;
     const room = this.maxBodyBytes - this.kept;
@@ -36,7 +39,7 @@ export class BodyCapture {
     const take = Math.min(room, chunk.length);
     if (take < chunk.length) this.truncated = true;
     // A copy: the relay's chunk may be a view on a larger socket buffer.
-    this.chunks.push(Buffer.from(chunk.subarray(0, take)));
+    this.chunks.push(owned && take === chunk.length ? chunk : Buffer.from(chunk.subarray(0, take)));
     this.kept += take;
     if (t !== undefined && this.arrivals.length < MAX_ARRIVALS) this.arrivals.push([t, this.kept]);
     return take;

@@ -14,7 +14,7 @@ import { DEFAULT_INSPECT } from "../config/defaults.js";
 import type { RequestRecord } from "../log/record.js";
 import { CREDENTIAL_HEADERS, classifyCredential } from "../policy/credentials.js";
 import { printableHeaderValue } from "../policy/headers.js";
-import { redactText } from "../policy/redact.js";
+import { redactText, redactUrl } from "../policy/redact.js";
 import { estimateCost, loadPriceTable, totalInputTokens, type Cost, type PriceTable, type UsageConvention } from "../pricing/cost.js";
 import type { RelayObserver, RequestFacts } from "../relay/observer.js";
 import { assembleEvents, assembleJson, parseSse } from "./assemble.js";
@@ -145,9 +145,17 @@ export class CaptureStore implements RelayObserver {
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
       const value = raw[i + 1]!;
-      if (CREDENTIAL_HEADERS.has(name.toLowerCase())) this.remember(classifyCredential(value).token);
+      const lower = name.toLowerCase();
+      if (CREDENTIAL_HEADERS.has(lower)) this.remember(classifyCredential(value).token);
+      // What the header policy would print redacted is a secret wherever else it turns up (a
+      // gateway token in a cookie, quoted in the prompt): remember it, and each cookie's value.
+      else if (printableHeaderValue(lower, value) !== value) {
+        this.remember(value.trim());
+        if (lower === "cookie") for (const part of value.split(";")) this.remember(part.slice(part.indexOf("=") + 1).trim());
+      }
       headers.push([name, value]);
     }
+    if (facts.target !== undefined) for (const secret of secretQueryValues(facts.target)) this.remember(secret);
     // Redacted once every credential of this request is known.
     for (const pair of headers) pair[1] = this.redact(printableHeaderValue(pair[0].toLowerCase(), pair[1]));
     entry.headers = headers;
@@ -163,7 +171,8 @@ export class CaptureStore implements RelayObserver {
     const type = entry.headers.find(([name]) => name.toLowerCase() === "content-type")?.[1];
     const encoding = entry.headers.find(([name]) => name.toLowerCase() === "content-encoding")?.[1];
     entry.requestBody ??= new BodyCapture(this.maxBodyBytes, type, encoding);
-    this.addBodyBytes(entry, entry.requestBody.push(chunk));
+    // The first chunk of a body that is not yet flowing is the whole body the relay read (a Buffer).
+    this.addBodyBytes(entry, entry.requestBody.push(chunk, undefined, entry.requestBody.seen === 0 && chunk.length === chunk.buffer.byteLength));
   }
 
   responseStart(record: RequestRecord, status: number, headers: Readonly<Record<string, string | string[]>>): void {
@@ -560,6 +569,17 @@ export class CaptureStore implements RelayObserver {
     const event: StoreEvent = { type: "session", session: totals.summary };
     for (const listener of this.listeners) listener(event);
   }
+}
+
+/** Values of query parameters the URL redaction treats as secret (`?key=`, `?api_key=`…). */
+function secretQueryValues(target: string): string[] {
+  const q = target.indexOf("?");
+  if (q === -1) return [];
+  const values: string[] = [];
+  for (const [name, value] of new URLSearchParams(target.slice(q + 1))) {
+    if (value !== "" && redactUrl(`/?${name}=${encodeURIComponent(value)}`) !== `/?${name}=${encodeURIComponent(value)}`) values.push(value);
+  }
+  return values;
 }
 
 function nonIdentity(encoding: string | undefined): string | undefined {

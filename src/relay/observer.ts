@@ -15,6 +15,8 @@ export interface RequestFacts {
   rawHeaders: readonly string[];
   /** A subscription OAuth token was forwarded upstream (§5): costs are API-equivalent. */
   oauthForwarded: boolean;
+  /** The request target as the client sent it (not yet redacted). */
+  target?: string | undefined;
   /** The upstream API shape's provider kind (`anthropic`, `openai`, …). */
   providerKind?: string | undefined;
 }

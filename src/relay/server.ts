@@ -288,7 +288,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     }
     record.upstream = redactUrl(`${provider.origin}${plan.upstreamPath}`);
     if (observer) {
-      const facts = { rawHeaders: req.rawHeaders, oauthForwarded: plan.headers.oauthForwarded, providerKind: provider.kind };
+      const facts = { rawHeaders: req.rawHeaders, target: rawUrl, oauthForwarded: plan.headers.oauthForwarded, providerKind: provider.kind };
       guarded(() => observer.requestStart(record, facts));
       // What goes upstream is unchanged: a Buffer is shown as is, a stream is passed through a tap.
       if (Buffer.isBuffer(body)) {
