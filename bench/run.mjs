@@ -3,7 +3,9 @@
  *
  * Three arms, measured in one run and interleaved round by round so a noisy neighbour hurts all
  * of them alike: **direct** (client → mock upstream), **baseline** (bench/baseline-relay.mjs, ~30
- * lines, no policy) and **llm-relay** (the real CLI, `start` with logging on). The mock upstream
+ * lines, no policy) and **llm-relay** (the real CLI, `start` with logging and the inspector on,
+ * as a user runs it); the latency and throughput phases add **no-inspect** (the same CLI with
+ * `--no-inspect`), so the inspector's capture has a price tag of its own. The mock upstream
  * and each relay run in their own processes, so a relay's memory is read from /proc.
  *
  *   node bench/run.mjs                 the full run (a few minutes), table + bench/results/*.json
@@ -57,6 +59,8 @@ import { formatProfile, summariseProfile } from "./profile.mjs";
 const PHASES = ["cold", "latency", "throughput", "sse", "stall", "streams", "upload", "micro"];
 const ARMS = ["direct", "baseline", "llmRelay"];
 const RELAY_ARMS = ["baseline", "llmRelay"];
+/** The latency and throughput phases also run llm-relay without its inspector (capture off). */
+const LOAD_ARMS = [...ARMS, "noInspect"];
 const MiB = 1024 * 1024;
 
 const { values: flags } = parseArgs({
@@ -204,19 +208,23 @@ async function coldStart(env, configFile) {
 }
 
 async function latency(urls) {
-  const clients = Object.fromEntries(ARMS.map((arm) => [arm, connect(urls[arm])]));
-  const histograms = Object.fromEntries(ARMS.map((arm) => [arm, nanosHistogram()]));
+  const clients = Object.fromEntries(LOAD_ARMS.map((arm) => [arm, connect(urls[arm])]));
+  const histograms = Object.fromEntries(LOAD_ARMS.map((arm) => [arm, nanosHistogram()]));
   try {
-    for (const arm of ARMS) await timeSequential(clients[arm], settings.latencyWarmup, null);
+    for (const arm of LOAD_ARMS) await timeSequential(clients[arm], settings.latencyWarmup, null);
     for (let round = 0; round < settings.rounds; round++) {
-      for (const arm of rotate(ARMS, round)) await timeSequential(clients[arm], settings.latencyPerRound, histograms[arm]);
+      for (const arm of rotate(LOAD_ARMS, round)) await timeSequential(clients[arm], settings.latencyPerRound, histograms[arm]);
     }
   } finally {
-    await Promise.all(ARMS.map((arm) => clients[arm].close()));
+    await Promise.all(LOAD_ARMS.map((arm) => clients[arm].close()));
   }
-  const arms = Object.fromEntries(ARMS.map((arm) => [arm, percentiles(histograms[arm])]));
+  const arms = Object.fromEntries(LOAD_ARMS.map((arm) => [arm, percentiles(histograms[arm])]));
   const addedTo = (arm) => ({ p50Ms: arms[arm].p50Ms - arms.direct.p50Ms, p99Ms: arms[arm].p99Ms - arms.direct.p99Ms });
-  return { countPerArm: settings.rounds * settings.latencyPerRound, arms, added: { baseline: addedTo("baseline"), llmRelay: addedTo("llmRelay") } };
+  return {
+    countPerArm: settings.rounds * settings.latencyPerRound,
+    arms,
+    added: { baseline: addedTo("baseline"), llmRelay: addedTo("llmRelay"), noInspect: addedTo("noInspect") },
+  };
 }
 
 function cannon(url, seconds) {
@@ -236,10 +244,10 @@ function cannon(url, seconds) {
  * per request: on a busy machine the ratio of CPU per request is steadier than requests/s.
  */
 async function throughput(urls, pids) {
-  const totals = Object.fromEntries(ARMS.map((arm) => [arm, { requests: 0, seconds: 0, errors: 0, non2xx: 0, cpuMs: 0, roundsRps: [] }]));
-  for (const arm of ARMS) await cannon(urls[arm], settings.throughputWarmupSeconds);
+  const totals = Object.fromEntries(LOAD_ARMS.map((arm) => [arm, { requests: 0, seconds: 0, errors: 0, non2xx: 0, cpuMs: 0, roundsRps: [] }]));
+  for (const arm of LOAD_ARMS) await cannon(urls[arm], settings.throughputWarmupSeconds);
   for (let round = 0; round < settings.throughputRounds; round++) {
-    for (const arm of rotate(ARMS, round)) {
+    for (const arm of rotate(LOAD_ARMS, round)) {
       const cpuBefore = pids[arm] === undefined ? undefined : readCpuMs(pids[arm]);
       const result = await cannon(urls[arm], settings.throughputSeconds);
       const t = totals[arm];
@@ -252,12 +260,12 @@ async function throughput(urls, pids) {
     }
   }
   const arms = Object.fromEntries(
-    ARMS.map((arm) => {
+    LOAD_ARMS.map((arm) => {
       const t = totals[arm];
       return [arm, { ...t, rps: t.requests / t.seconds, ...(pids[arm] === undefined ? {} : { cpuUsPerRequest: (t.cpuMs * 1000) / t.requests }) }];
     }),
   );
-  for (const arm of ARMS) {
+  for (const arm of LOAD_ARMS) {
     if (arms[arm].errors > 0 || arms[arm].non2xx > 0) throw new Error(`${arm}: ${arms[arm].errors} errors, ${arms[arm].non2xx} non-2xx under load`);
   }
   return { connections: settings.throughputConnections, secondsPerRound: settings.throughputSeconds, rounds: settings.throughputRounds, arms };
@@ -469,10 +477,11 @@ try {
     if (needArms) {
       const baseline = track(await spawnScript("baseline-relay.mjs", [mock.url], { env }));
       const relay = track(await spawnLlmRelay({ configFile, env, cli }));
-      const urls = { direct: mock.url, baseline: baseline.url, llmRelay: relay.url };
+      const noInspect = track(await spawnLlmRelay({ configFile, env, cli, args: ["--no-inspect"] }));
+      const urls = { direct: mock.url, baseline: baseline.url, llmRelay: relay.url, noInspect: noInspect.url };
       try {
         await phase("latency", () => latency(urls));
-        await phase("throughput", () => throughput(urls, { baseline: baseline.pid, llmRelay: relay.pid }));
+        await phase("throughput", () => throughput(urls, { baseline: baseline.pid, llmRelay: relay.pid, noInspect: noInspect.pid }));
         await phase("sse", () => sse(urls));
         await phase("stall", () => stall(urls, mock.url));
         const stats = await (await request(`${mock.url}/_bench/stats`)).body.json();
@@ -480,6 +489,7 @@ try {
       } finally {
         await baseline.stop();
         await relay.stop();
+        await noInspect.stop();
       }
     }
     await phase("streams", () => streams(mock.url, env, configFile));

@@ -196,13 +196,13 @@ export function writeRelayConfig(dir, upstreamUrl) {
  * (a pipe read by this busy load generator would stall the relay and measure us, not it).
  * Resolves once the health endpoint answers.
  */
-export async function spawnLlmRelay({ configFile, env, nodeArgs = [], cli = CLI }) {
+export async function spawnLlmRelay({ configFile, env, nodeArgs = [], cli = CLI, args = [] }) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const logFile = path.join(path.dirname(configFile), `stdout-${port}-${Date.now()}.log`);
   const stdout = openSync(logFile, "w");
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [...nodeArgs, cli, "start", "--port", String(port), "--config", configFile], {
+  const child = spawn(process.execPath, [...nodeArgs, cli, "start", "--port", String(port), "--config", configFile, ...args], {
     env,
     stdio: ["pipe", stdout, "pipe"],
   });

@@ -26,6 +26,8 @@ export function evaluateTargets(r) {
   const lat = r.latency?.added;
   add("added latency c=1 p50 ≤ baseline + 0.1 ms", lat?.llmRelay.p50Ms, lat && lat.baseline.p50Ms + 0.1, "<=", (v, l) => `${ms(v)} (limit ${ms(l)})`);
   add("added latency c=1 p99 ≤ baseline + 0.5 ms", lat?.llmRelay.p99Ms, lat && lat.baseline.p99Ms + 0.5, "<=", (v, l) => `${ms(v)} (limit ${ms(l)})`);
+  add("inspector on: throughput ≥ 0.95 × --no-inspect", tp?.noInspect && tp.llmRelay.rps / tp.noInspect.rps, 0.95, ">=", (v) => `${num(v, 3)} × --no-inspect`);
+  add("inspector on: added latency p50 ≤ --no-inspect + 0.05 ms", lat?.noInspect && lat.llmRelay.p50Ms - lat.noInspect.p50Ms, 0.05, "<=", (v) => ms(v));
   add("SSE per-event added delay p99 ≤ 1 ms", r.sse?.added?.llmRelay.perEventP99Ms, 1, "<=", (v) => ms(v));
   const stall = r.stall?.llmRelay;
   add("stall: first event arrives while upstream holds the rest", stall && (stall.delivered === stall.trials ? 1 : 0), 1, ">=", () =>
@@ -66,6 +68,10 @@ export function formatReport(r, targets) {
     rows.push(["latency c=1 p99", ms(a.direct.p99Ms), ms(a.baseline.p99Ms), ms(a.llmRelay.p99Ms), ms(a.llmRelay.p99Ms - a.baseline.p99Ms)]);
     rows.push(["  added vs direct p50", "", ms(lat.added.baseline.p50Ms), ms(lat.added.llmRelay.p50Ms), ""]);
     rows.push(["  added vs direct p99", "", ms(lat.added.baseline.p99Ms), ms(lat.added.llmRelay.p99Ms), ""]);
+    if (a.noInspect) {
+      rows.push(["  llm-relay --no-inspect p50 / p99", "", "", `${ms(a.noInspect.p50Ms)} / ${ms(a.noInspect.p99Ms)}`, ""]);
+      rows.push(["  inspector's own cost p50 / p99", "", "", `${ms(a.llmRelay.p50Ms - a.noInspect.p50Ms)} / ${ms(a.llmRelay.p99Ms - a.noInspect.p99Ms)}`, ""]);
+    }
   }
   const tp = r.throughput;
   if (tp) {
@@ -73,6 +79,10 @@ export function formatReport(r, targets) {
     rows.push([`throughput c=${tp.connections} req/s`, num(a.direct.rps, 0), num(a.baseline.rps, 0), num(a.llmRelay.rps, 0), `${num(a.llmRelay.rps / a.baseline.rps, 3)} ×`]);
     const us = (x) => (typeof x === "number" && Number.isFinite(x) ? `${x.toFixed(1)} µs` : "–");
     rows.push(["  relay CPU per request (c=32)", "", us(a.baseline.cpuUsPerRequest), us(a.llmRelay.cpuUsPerRequest), `${num(a.llmRelay.cpuUsPerRequest / a.baseline.cpuUsPerRequest, 2)} ×`]);
+    if (a.noInspect) {
+      rows.push(["  llm-relay --no-inspect req/s, CPU", "", "", `${num(a.noInspect.rps, 0)}, ${us(a.noInspect.cpuUsPerRequest)}`, ""]);
+      rows.push(["  inspector on ÷ off (req/s)", "", "", `${num(a.llmRelay.rps / a.noInspect.rps, 3)} ×`, ""]);
+    }
   }
   const sse = r.sse;
   if (sse) {

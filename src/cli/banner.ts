@@ -55,10 +55,12 @@ export interface BannerInput {
   config: ResolvedConfig;
   url: string;
   tokenSource?: "flag" | "env" | "config" | undefined;
+  /** The inspector page with its token (§11): the one place that secret is printed. */
+  inspectUrl?: string | undefined;
   chalk: ChalkInstance;
 }
 
-export function formatBanner({ config, url, tokenSource, chalk }: BannerInput): string {
+export function formatBanner({ config, url, tokenSource, inspectUrl, chalk }: BannerInput): string {
   const label = (text: string) => chalk.dim(text.padEnd(10));
   const indent = " ".repeat(12);
   const block = (name: string, lines: string[]) =>
@@ -71,6 +73,7 @@ export function formatBanner({ config, url, tokenSource, chalk }: BannerInput): 
     `${chalk.bold("llm-relay")} ${VERSION}`,
     block("config", [describeSource(config.source)]),
     block("listening", [chalk.green(url)]),
+    ...(inspectUrl === undefined ? [] : [block("inspector", [chalk.cyan(inspectUrl)])]),
     block("providers", describeProviders(config)),
     block("routes", describeRoutes(config)),
     "",

@@ -15,6 +15,8 @@ import { defaultLogPath, openSessionLog, type SessionLog } from "../exec/session
 import type { RequestRecord } from "../log/record.js";
 import { Summary } from "../log/summary.js";
 import { isLoopbackHost } from "../net/loopback.js";
+import { RequestPricer } from "../pricing/request-cost.js";
+import { createInspector, type Inspector } from "../inspect/index.js";
 import { startRelay, type RelayHandle } from "../relay/server.js";
 import { CliError, knownSecrets } from "./errors.js";
 import { resolveSettings, type RelayFlags } from "./settings.js";
@@ -63,14 +65,30 @@ export async function runExec(command: string, args: string[], flags: RelayFlags
   knownSecrets.add(token);
 
   const summary = new Summary();
+  const pricer = new RequestPricer((name) => settings.config.providers.get(name));
   let log: SessionLog | undefined;
   const onRecord = (record: RequestRecord) => {
     summary.add(record);
+    pricer.price(record, (cost) => summary.addCost(record.provider, cost));
     log?.write(record);
   };
   // The relay first, so a taken --port leaves no empty log file behind; requests come from the
   // child, which starts after the log is open.
-  const relay = await startRelay({ config: settings.config, host, port: settings.port, token, onRecord });
+  // exec's inspector is opened by its session token path, the secret it already has (§11).
+  let relayUrl = "";
+  const inspector: Inspector | undefined = settings.config.inspect.enabled
+    ? createInspector({ config: settings.config, relayToken: token, relayUrl: () => relayUrl })
+    : undefined;
+  const relay = await startRelay({
+    config: settings.config,
+    host,
+    port: settings.port,
+    token,
+    onRecord,
+    observer: inspector?.observer,
+    reservedPaths: inspector?.reservedPaths,
+  });
+  relayUrl = relay.url;
   try {
     await waitUntilHealthy(relay);
     log = await openSessionLog(flags.logFile ?? defaultLogPath(process.env, homedir(), new Date(), process.pid), {
@@ -86,10 +104,15 @@ export async function runExec(command: string, args: string[], flags: RelayFlags
   const { env, warnings } = childEnvironment(process.env, base, process.platform);
   for (const warning of warnings) process.stderr.write(`llm-relay: warning: ${warning}\n`);
   process.stderr.write(`llm-relay: relay on ${relay.url} for ${command}; log: ${log.where}\n`);
+  // The URL holds the session token: shown to the person at the terminal, never to a pipe or a
+  // CI log that outlives the session.
+  if (inspector && process.stderr.isTTY) process.stderr.write(`llm-relay: inspector: ${base}/_relay/\n`);
 
   const outcome = await runChild(command, args, env);
+  inspector?.close();
   await relay.close();
   await log.close();
+  await pricer.settled();
   process.stderr.write(`llm-relay: ${describeOutcome(command, outcome)}; ${summary.line()}; log: ${log.where}\n`);
   return exitCodeOf(outcome);
 }

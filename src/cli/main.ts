@@ -43,7 +43,8 @@ function relayOptions(command: Command, text: RelayOptionText): Command {
     .option("-c, --config <file>", "config file (env LLM_RELAY_CONFIG; default: search, then ~/.config/llm-relay)")
     .option("-v, --verbose", "print every header decision under each request line")
     .option("--json", "print request records as NDJSON")
-    .option("--log-file <file>", text.logFile);
+    .option("--log-file <file>", text.logFile)
+    .option("--no-inspect", "no inspector page at /_relay/ and no capture of requests");
 }
 
 async function run(action: () => Promise<number | void>): Promise<void> {

@@ -23,6 +23,8 @@ export interface RelayFlags {
   verbose?: boolean;
   json?: boolean;
   logFile?: string;
+  /** False with --no-inspect. */
+  inspect?: boolean;
 }
 
 export interface RelaySettings {
@@ -113,8 +115,10 @@ export async function resolveSettings(
     );
   }
 
+  // --no-inspect wins over the config; the config's `inspect: false` wins over the default.
+  const inspectOff = flags.inspect === false;
   return {
-    config,
+    config: inspectOff ? { ...config, inspect: { ...config.inspect, enabled: false } } : config,
     host,
     port: flags.port ?? defaults.port ?? portFromEnv(env) ?? config.port,
     token,

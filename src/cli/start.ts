@@ -7,7 +7,10 @@ import { openLogFile, type LogFile } from "../log/log-file.js";
 import type { RequestRecord } from "../log/record.js";
 import { batchedSink } from "../log/reporter.js";
 import { Summary } from "../log/summary.js";
+import { RequestPricer } from "../pricing/request-cost.js";
+import { createInspector, inspectorToken, type Inspector } from "../inspect/index.js";
 import { startRelay } from "../relay/server.js";
+import { knownSecrets } from "./errors.js";
 import { formatBanner } from "./banner.js";
 import { resolveSettings, terminalReporter, type RelayFlags } from "./settings.js";
 
@@ -17,19 +20,34 @@ export async function runStart(flags: RelayFlags): Promise<number> {
   const toTerminal = terminalReporter(flags, process.stdout, stdout);
   let logFile: LogFile | undefined;
   const summary = new Summary();
+  const pricer = new RequestPricer((name) => settings.config.providers.get(name));
   const onRecord = (record: RequestRecord) => {
     summary.add(record);
+    pricer.price(record, (cost) => summary.addCost(record.provider, cost));
     toTerminal(record);
     logFile?.write(record);
   };
 
+  // The inspector's secret (§11): printed once, in the banner's page URL, and nowhere else.
+  let inspector: Inspector | undefined;
+  let pageToken: string | undefined;
+  let relayUrl = "";
+  if (settings.config.inspect.enabled) {
+    pageToken = inspectorToken();
+    knownSecrets.add(pageToken);
+    inspector = createInspector({ config: settings.config, relayToken: settings.token, inspectorToken: pageToken, relayUrl: () => relayUrl });
+  }
   const relay = await startRelay({
     config: settings.config,
     host: settings.host,
     port: settings.port,
     token: settings.token,
     onRecord,
+    observer: inspector?.observer,
+    reservedPaths: inspector?.reservedPaths,
+    secrets: pageToken === undefined ? [] : [pageToken],
   });
+  relayUrl = relay.url;
   // After listening: a taken port must not leave an empty log file behind.
   if (flags.logFile !== undefined) {
     try {
@@ -66,9 +84,11 @@ export async function runStart(flags: RelayFlags): Promise<number> {
           (waiting > 0 ? `, waiting up to ${settings.config.timeouts.shutdownMs} ms for ${waiting} request(s); ${signal} again to exit now` : "") +
           "\n",
       );
+      inspector?.close();
       void relay.close().then(async () => {
         if (!outputGone) stdout.flush();
         await logFile?.close();
+        await pricer.settled();
         say(`llm-relay: stopped; requests this session:\n${summary.table()}\n`);
         resolve(0);
       });
@@ -82,6 +102,7 @@ export async function runStart(flags: RelayFlags): Promise<number> {
     else process.on("SIGHUP", stop);
     // Only now: a supervisor that sees the banner may signal at once, and must get a clean stop.
     const err = chalkFor(process.stderr);
-    say(`${formatBanner({ config: settings.config, url: relay.url, tokenSource: settings.tokenSource, chalk: err })}\n`);
+    const inspectUrl = pageToken === undefined ? undefined : `${relay.url}/_relay/?token=${pageToken}`;
+    say(`${formatBanner({ config: settings.config, url: relay.url, tokenSource: settings.tokenSource, inspectUrl, chalk: err })}\n`);
   });
 }

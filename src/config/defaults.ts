@@ -36,3 +36,9 @@ export const DEFAULT_TIMEOUTS = {
 export const DEFAULT_LIMITS = {
   maxBodyBytes: 32 * 1024 * 1024,
 } as const;
+
+/** The inspector's capture bounds (DESIGN §11). */
+export const DEFAULT_INSPECT = {
+  maxBytes: 64 * 1024 * 1024,
+  maxBodyBytes: 4 * 1024 * 1024,
+} as const;

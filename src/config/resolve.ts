@@ -7,6 +7,7 @@ import type { z } from "zod";
 import {
   BUILTIN_PROVIDERS,
   DEFAULT_HOST,
+  DEFAULT_INSPECT,
   DEFAULT_LIMITS,
   DEFAULT_PORT,
   DEFAULT_TIMEOUTS,
@@ -99,6 +100,8 @@ export interface ResolvedConfig {
   defaultProvider?: string;
   timeouts: { [K in keyof typeof DEFAULT_TIMEOUTS]: number };
   limits: { maxBodyBytes: number };
+  /** The inspector (§11): on unless `inspect: false`; `--no-inspect` turns it off too. */
+  inspect: { enabled: boolean; maxBytes: number; maxBodyBytes: number };
 }
 
 /** Typed identity for config files: `export default defineConfig({ … })`. */
@@ -305,6 +308,7 @@ export function resolveConfig(raw: unknown, { source, env }: ResolveOptions): Re
     routes,
     timeouts: { ...DEFAULT_TIMEOUTS, ...config.timeouts },
     limits: { ...DEFAULT_LIMITS, ...config.limits },
+    inspect: config.inspect === false ? { ...DEFAULT_INSPECT, enabled: false } : { ...DEFAULT_INSPECT, ...config.inspect, enabled: true },
   };
   if (defaultProvider !== undefined) resolved.defaultProvider = defaultProvider;
   if (config.token !== undefined) resolved.token = resolveSecret(config.token, "token", where, env);

@@ -133,6 +133,18 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   limits: z.strictObject({ maxBodyBytes: z.number().int().positive().optional() }).optional(),
+  /** The inspector page and its in-memory capture (§11); `false` turns both off. */
+  inspect: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        /** Bytes of captured bodies kept in all; the oldest requests' bodies go first. */
+        maxBytes: z.number().int().positive().optional(),
+        /** Bytes kept of each body; the rest is marked truncated. */
+        maxBodyBytes: z.number().int().positive().optional(),
+      }),
+    ])
+    .optional(),
 });
 
 /** The config a user writes (input of `defineConfig`). */

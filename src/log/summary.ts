@@ -2,6 +2,7 @@
  * Running totals of finished requests, for the table `start` prints on shutdown and the line
  * `exec` prints when its child exits.
  */
+import { formatUsd, type Cost } from "../pricing/cost.js";
 import type { RequestRecord } from "./record.js";
 
 export interface ProviderTotals {
@@ -11,7 +12,26 @@ export interface ProviderTotals {
   outputTokens: number;
   cacheReadTokens: number;
   cacheCreationTokens: number;
+  /** Sum of the known costs (US dollars), how many requests had one, and how many had usage but no known price. */
+  costUsd: number;
+  priced: number;
+  unpriced: number;
+  /** Some cost is what the API would have charged: a subscription paid. */
+  apiEquivalent: boolean;
 }
+
+const emptyTotals = (): ProviderTotals => ({
+  requests: 0,
+  byStatus: new Map(),
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheCreationTokens: 0,
+  costUsd: 0,
+  priced: 0,
+  unpriced: 0,
+  apiEquivalent: false,
+});
 
 export class Summary {
   requests = 0;
@@ -24,7 +44,7 @@ export class Summary {
     const name = record.provider ?? "(none)";
     let totals = this.byProvider.get(name);
     if (!totals) {
-      totals = { requests: 0, byStatus: new Map(), inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 };
+      totals = emptyTotals();
       this.byProvider.set(name, totals);
     }
     totals.requests++;
@@ -38,6 +58,23 @@ export class Summary {
     }
   }
 
+  /** A request's cost, once known (pricing is asynchronous: the price table loads on first use). */
+  addCost(provider: string | undefined, cost: Cost | undefined): void {
+    const totals = this.byProvider.get(provider ?? "(none)");
+    if (!totals) return;
+    if (!cost) {
+      totals.unpriced++;
+      return;
+    }
+    totals.costUsd += cost.usd;
+    totals.priced++;
+    if (cost.apiEquivalent) totals.apiEquivalent = true;
+  }
+
+  private get priced(): number {
+    return [...this.byProvider.values()].reduce((n, t) => n + t.priced, 0);
+  }
+
   get inputTokens(): number {
     return [...this.byProvider.values()].reduce((n, t) => n + t.inputTokens, 0);
   }
@@ -46,10 +83,11 @@ export class Summary {
     return [...this.byProvider.values()].reduce((n, t) => n + t.outputTokens, 0);
   }
 
-  /** `12 requests, 1 error, 3400 in / 560 out tokens`. */
+  /** `12 requests, 1 error, 3400 in / 560 out tokens, $0.041 API-equivalent`. */
   line(): string {
     const parts = [`${this.requests} request${this.requests === 1 ? "" : "s"}`, `${this.errors} error${this.errors === 1 ? "" : "s"}`];
     if (this.inputTokens || this.outputTokens) parts.push(`${this.inputTokens} in / ${this.outputTokens} out tokens`);
+    if (this.priced > 0) parts.push(costText(this.total()));
     return parts.join(", ");
   }
 
@@ -59,10 +97,12 @@ export class Summary {
    */
   table(): string {
     if (this.requests === 0) return "no requests";
-    const rows = [["provider", "requests", "status", "in", "out", "cache-read", "cache-write"]];
+    const withCost = this.priced > 0;
+    const rows = [["provider", "requests", "status", "in", "out", "cache-read", "cache-write", ...(withCost ? ["cost"] : [])]];
     const row = (name: string, t: ProviderTotals) => {
       const statuses = [...t.byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(" ");
-      rows.push([name, String(t.requests), statuses, String(t.inputTokens), String(t.outputTokens), String(t.cacheReadTokens), String(t.cacheCreationTokens)]);
+      const cost = withCost ? [t.priced > 0 ? costText(t) : "-"] : [];
+      rows.push([name, String(t.requests), statuses, String(t.inputTokens), String(t.outputTokens), String(t.cacheReadTokens), String(t.cacheCreationTokens), ...cost]);
     };
     for (const [name, t] of this.byProvider) row(name, t);
     if (this.byProvider.size > 1) row("total", this.total());
@@ -71,7 +111,7 @@ export class Summary {
   }
 
   private total(): ProviderTotals {
-    const total: ProviderTotals = { requests: 0, byStatus: new Map(), inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 };
+    const total = emptyTotals();
     for (const t of this.byProvider.values()) {
       total.requests += t.requests;
       for (const [status, n] of t.byStatus) total.byStatus.set(status, (total.byStatus.get(status) ?? 0) + n);
@@ -79,7 +119,16 @@ export class Summary {
       total.outputTokens += t.outputTokens;
       total.cacheReadTokens += t.cacheReadTokens;
       total.cacheCreationTokens += t.cacheCreationTokens;
+      total.costUsd += t.costUsd;
+      total.priced += t.priced;
+      total.unpriced += t.unpriced;
+      total.apiEquivalent ||= t.apiEquivalent;
     }
     return total;
   }
+}
+
+/** `$0.041`, `$0.041 API-equivalent` (a subscription paid), `+ 2 unpriced` when some model has no known price. */
+function costText(t: ProviderTotals): string {
+  return `${formatUsd(t.costUsd)}${t.apiEquivalent ? " API-equivalent" : ""}${t.unpriced > 0 ? ` (+${t.unpriced} unpriced)` : ""}`;
 }

@@ -97,5 +97,7 @@ export function redactText(text: string, secrets: Iterable<string>): string {
       if (out.includes(form)) out = out.split(form).join(redactToken(secret));
     }
   }
-  return out.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (url) => redactUrl(url));
+  // A scheme starts where no scheme character precedes it: without the look-behind a long run of
+  // letters (a 1 MiB prompt) is retried from every position, quadratic in its length.
+  return out.replace(/(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (url) => redactUrl(url));
 }

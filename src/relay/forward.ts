@@ -14,6 +14,7 @@ import { responseHeadersToRelay } from "../policy/hop-by-hop.js";
 import { redactText } from "../policy/redact.js";
 import { apiShapeFor, errorBody, errorEvent, type RelayErrorCode } from "./api-errors.js";
 import { endAfterDrain } from "./request-body.js";
+import { guarded, type RelayObserver } from "./observer.js";
 import { createUsageTap, type UsageTap } from "./usage-tap.js";
 
 export interface Exchange {
@@ -32,6 +33,8 @@ export interface Exchange {
   shutdown: { reason?: string };
   /** Values to scrub from error messages (the relay token; provider keys are added here). */
   secrets: string[];
+  /** Told of the response head and each body chunk (inspector capture); never awaited. */
+  observer?: RelayObserver | undefined;
   onDone: (record: RequestRecord) => void;
 }
 
@@ -123,6 +126,8 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
       controller.abort(Object.assign(new Error("upstream sent response headers that cannot be relayed"), { code: "LLM_RELAY_BAD_RESPONSE_HEADERS", cause: error }));
       return;
     }
+    const observer = this.x.observer;
+    if (observer) guarded(() => observer.responseStart(record, statusCode, out));
     // Send the headers now: a streaming client learns the status before the first event.
     if (record.stream) res.flushHeaders();
     res.on("drain", this.onDrain);
@@ -130,6 +135,8 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.tap?.push(chunk);
+    const observer = this.x.observer;
+    if (observer) guarded(() => observer.responseChunk(this.x.record, chunk));
     if (this.x.record.stream && chunk.length > 0) {
       // A tiny chunk may finish a blank line the previous one began.
       const tail = chunk.length >= 3 ? chunk : Buffer.concat([this.tail, chunk]);

@@ -153,3 +153,15 @@ export function endAfterDrain(
   req.once("error", finish);
   req.resume();
 }
+
+/** The same bytes, with `onChunk` told of each one as it passes (for the inspector's capture). */
+export function observeBody(source: Readable, onChunk: (chunk: Buffer) => void): Readable {
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, callback: TransformCallback) {
+      onChunk(chunk);
+      callback(null, chunk);
+    },
+  });
+  source.on("error", (error) => tap.destroy(error));
+  return source.pipe(tap);
+}

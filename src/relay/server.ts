@@ -20,7 +20,8 @@ import { upstreamDispatcher } from "./upstream-dispatcher.js";
 import { planRequest } from "./plan.js";
 import { isLoopbackHost } from "../net/loopback.js";
 import { allowedHosts, isLoopbackOrigin, isWildcardHost, takePathToken, tokenAccepted } from "./guards.js";
-import { endAfterDrain, limitBody, readBodyHead } from "./request-body.js";
+import { guarded, type RelayObserver, type RelayTokenCheck, type ReservedPathHandler } from "./observer.js";
+import { endAfterDrain, limitBody, observeBody, readBodyHead } from "./request-body.js";
 
 export interface RelayServerOptions {
   config: ResolvedConfig;
@@ -33,6 +34,12 @@ export interface RelayServerOptions {
   onRecord?: ((record: RequestRecord) => void) | undefined;
   /** The HTTP client for upstreams; defaults to undici's env-proxy-aware agent. */
   dispatcher?: Dispatcher | undefined;
+  /** Told about every exchange as it happens (the inspector's capture); never awaited. */
+  observer?: RelayObserver | undefined;
+  /** Serves `/_relay/…` but `/_relay/health`; without one those paths are 404. */
+  reservedPaths?: ReservedPathHandler | undefined;
+  /** More values to scrub from error messages (e.g. the inspector token). */
+  secrets?: readonly string[] | undefined;
 }
 
 export interface RelayHandle {
@@ -95,6 +102,8 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
   const viaEntry = `1.1 llm-relay-${instance}`;
   const maxBodyBytes = config.limits.maxBodyBytes;
   const { timeouts } = config;
+  const { observer, reservedPaths } = options;
+  const extraSecrets = options.secrets ?? [];
 
   if (!isLoopbackHost(host) && token === undefined) {
     throw new RelayStartError(
@@ -129,6 +138,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
       record.durationMs = Math.round(record.durationMs * 100) / 100;
       if (record.ttfbMs !== undefined) record.ttfbMs = Math.round(record.ttfbMs * 100) / 100;
       options.onRecord?.(record);
+      if (observer) guarded(() => observer.requestEnd(record));
     }
     if (closing && inFlight === 0) drained?.();
   };
@@ -203,13 +213,28 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
       // Health probes (exec's readiness check, monitors) are not traffic: no record.
       return settle(record, false);
     }
-    if (token !== undefined) {
-      const headerToken = req.headers["x-llm-relay-token"];
-      if (!tokenAccepted(token, pathToken, Array.isArray(headerToken) ? headerToken[0] : headerToken)) {
-        return fail(401, "token_required", "this relay requires its token (path prefix /_t/<token> or header x-llm-relay-token)");
-      }
+    const headerToken = req.headers["x-llm-relay-token"];
+    const presented = Array.isArray(headerToken) ? headerToken[0] : headerToken;
+    const tokenCheck: RelayTokenCheck =
+      token === undefined
+        ? "none-configured"
+        : tokenAccepted(token, pathToken, presented)
+          ? "accepted"
+          : pathToken === undefined && presented === undefined
+            ? "missing"
+            : "refused";
+    const reserved = path.startsWith("/_relay/") || path === "/_relay";
+    if (reserved && reservedPaths) {
+      // Not traffic: the page and its API make no request records (and are never captured).
+      settle(record, false);
+      const mount = pathToken === undefined ? "" : `/_t/${pathToken}`;
+      reservedPaths(req, res, { path, query, mount, relayToken: tokenCheck });
+      return;
     }
-    if (path.startsWith("/_relay/")) return fail(404, "no_route", `${path} is reserved by the relay`);
+    if (tokenCheck === "missing" || tokenCheck === "refused") {
+      return fail(401, "token_required", "this relay requires its token (path prefix /_t/<token> or header x-llm-relay-token)");
+    }
+    if (reserved) return fail(404, "no_route", `${path} is reserved by the relay`);
     const via = req.headers.via;
     if (via !== undefined && via.includes(viaEntry)) {
       return fail(508, "loop_detected", "this request already passed through this relay (a provider's baseUrl points back at it)");
@@ -253,6 +278,17 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
       return fail(status, code, message, provider, shape);
     }
     record.upstream = redactUrl(`${provider.origin}${plan.upstreamPath}`);
+    if (observer) {
+      const facts = { rawHeaders: req.rawHeaders, target: rawUrl, oauthForwarded: plan.headers.oauthForwarded, providerKind: provider.kind };
+      guarded(() => observer.requestStart(record, facts));
+      // What goes upstream is unchanged: a Buffer is shown as is, a stream is passed through a tap.
+      if (Buffer.isBuffer(body)) {
+        const whole = body;
+        guarded(() => observer.requestChunk(record, whole));
+      } else if (body !== null) {
+        body = observeBody(body, (chunk) => guarded(() => observer.requestChunk(record, chunk)));
+      }
+    }
 
     forwardExchange({
       req,
@@ -267,7 +303,8 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
       record,
       started,
       timeouts,
-      secrets: token === undefined ? [] : [token],
+      secrets: token === undefined ? [...extraSecrets] : [token, ...extraSecrets],
+      observer,
       onDone: finishRecord,
     });
   };

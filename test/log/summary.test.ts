@@ -59,6 +59,23 @@ describe("Summary", () => {
     summary.add(record("anthropic", 200, { inputTokens: 1, outputTokens: 1 }));
     expect(summary.table().split("\n")).toHaveLength(2);
   });
+
+  it("adds a cost column and the line's cost once some request was priced; unpriced ones are counted", () => {
+    const summary = new Summary();
+    summary.add(record("anthropic", 200, { inputTokens: 1000, outputTokens: 100 }));
+    summary.add(record("anthropic", 200, { inputTokens: 1000, outputTokens: 100 }));
+    summary.add(record("local", 200, { inputTokens: 5, outputTokens: 5 }));
+    expect(summary.table()).not.toContain("cost");
+    summary.addCost("anthropic", { usd: 0.0045, apiEquivalent: true, priceRef: "anthropic claude-sonnet-4-5" });
+    summary.addCost("anthropic", { usd: 0.0045, apiEquivalent: true, priceRef: "anthropic claude-sonnet-4-5" });
+    summary.addCost("local", undefined);
+    const [head, anthropic, local, total] = summary.table().split("\n");
+    expect(head).toMatch(/cache-write\s+cost$/);
+    expect(anthropic).toMatch(/\$0\.0090 API-equivalent$/);
+    expect(local).toMatch(/\s-$/);
+    expect(total).toMatch(/\$0\.0090 API-equivalent \(\+1 unpriced\)$/);
+    expect(summary.line()).toBe("3 requests, 0 errors, 2005 in / 205 out tokens, $0.0090 API-equivalent (+1 unpriced)");
+  });
 });
 
 describe("start prints the summary on shutdown (built binary)", () => {

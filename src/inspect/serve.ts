@@ -1,0 +1,130 @@
+/**
+ * The inspector over HTTP (DESIGN §11): the page, its assets, the JSON API, the live SSE feed
+ * and the session exports, all under `/_relay/`. The relay hands these paths over after its
+ * Host and Origin guards; this file decides access (see access.ts) and answers.
+ *
+ * Every answer carries `Content-Security-Policy: default-src 'self'` (the page loads nothing
+ * from anywhere else and runs no inline script), `nosniff` and `no-store` (prompts stay out of
+ * caches), and `Referrer-Policy: no-referrer`.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ReservedPathHandler } from "../relay/observer.js";
+import { decideAccess, loginCookie } from "./access.js";
+import type { EventFeed } from "./events.js";
+import { toHar } from "./har.js";
+import type { CaptureStore } from "./store.js";
+import type { SnapshotData } from "./types.js";
+
+export interface PageAssets {
+  livePageHtml(): string;
+  appScript(): string;
+  pageCss: string;
+  snapshotHtml(data: SnapshotData): string;
+}
+
+export interface ServeOptions {
+  store: CaptureStore;
+  feed: EventFeed;
+  assets: PageAssets;
+  inspectorToken?: string | undefined;
+  relayVersion: string;
+  /** The relay's own URL (for HAR request URLs). */
+  relayUrl: () => string;
+}
+
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy": "default-src 'self'",
+  "x-content-type-options": "nosniff",
+  "cache-control": "no-store",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
+};
+
+function send(res: ServerResponse, req: IncomingMessage, status: number, type: string, body: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, "content-type": type, "content-length": Buffer.byteLength(body), ...extra });
+  res.end(req.method === "HEAD" ? undefined : body);
+}
+
+function sendJson(res: ServerResponse, req: IncomingMessage, status: number, value: unknown, extra: Record<string, string> = {}): void {
+  send(res, req, status, "application/json; charset=utf-8", JSON.stringify(value), extra);
+}
+
+function sendError(res: ServerResponse, req: IncomingMessage, status: number, type: string, message: string): void {
+  sendJson(res, req, status, { error: { type, message: `llm-relay: ${message}` } });
+}
+
+/** A session id as a file name: the store already limits it to `[A-Za-z0-9._-]`. */
+function fileName(id: string, ext: string): string {
+  return `llm-relay-session-${id.replace(/[^A-Za-z0-9._-]/g, "_")}.${ext}`;
+}
+
+export function createInspectorHandler(options: ServeOptions): ReservedPathHandler {
+  const { store, feed, assets } = options;
+  return (req, res, { path, query, mount, relayToken }) => {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return sendError(res, req, 405, "method_not_allowed", "the inspector only answers GET");
+    }
+    const params = new URLSearchParams(query.slice(1));
+    const isPage = path === "/_relay/" || path === "/_relay";
+    const headerToken = req.headers["x-llm-relay-token"];
+    const access = decideAccess({
+      relayToken,
+      inspectorToken: options.inspectorToken,
+      cookie: req.headers.cookie,
+      headerToken: Array.isArray(headerToken) ? headerToken[0] : headerToken,
+      queryToken: isPage ? (params.get("token") ?? undefined) : undefined,
+    });
+    if (access === "denied") {
+      return sendError(res, req, 401, "unauthorized", "the inspector needs its token: open the URL `llm-relay start` printed (…/_relay/?token=…)");
+    }
+    if (access === "login") {
+      // 303 (RFC 9110 §15.4.4): the token leaves the address bar and the history at once.
+      return send(res, req, 303, "text/plain; charset=utf-8", "", {
+        location: `${mount}/_relay/`,
+        "set-cookie": loginCookie(options.inspectorToken!),
+      });
+    }
+    if (path === "/_relay") return send(res, req, 308, "text/plain; charset=utf-8", "", { location: `${mount}/_relay/${query}` });
+    if (isPage) return send(res, req, 200, "text/html; charset=utf-8", assets.livePageHtml());
+    if (path === "/_relay/assets/app.js") return send(res, req, 200, "text/javascript; charset=utf-8", assets.appScript());
+    if (path === "/_relay/assets/app.css") return send(res, req, 200, "text/css; charset=utf-8", assets.pageCss);
+    if (path === "/_relay/api/requests") return sendJson(res, req, 200, store.list());
+    if (path === "/_relay/api/sessions") return sendJson(res, req, 200, store.sessions());
+    if (path === "/_relay/api/events") {
+      if (req.method === "HEAD") return send(res, req, 200, "text/event-stream; charset=utf-8", "");
+      return feed.add(res, SECURITY_HEADERS as Record<string, string>);
+    }
+    const request = /^\/_relay\/api\/requests\/(\d+)$/.exec(path);
+    if (request) {
+      const detail = store.detail(Number(request[1]));
+      if (!detail) return sendError(res, req, 404, "not_found", `no request ${request[1]} (it may have been dropped to stay within inspect.maxBytes)`);
+      return sendJson(res, req, 200, detail);
+    }
+    const exported = /^\/_relay\/api\/sessions\/([^/]+)\.(har|html)$/.exec(path);
+    if (exported) {
+      let id: string;
+      try {
+        id = decodeURIComponent(exported[1]!);
+      } catch {
+        return sendError(res, req, 400, "bad_request", "malformed session id");
+      }
+      const session = store.session(id);
+      if (!session) return sendError(res, req, 404, "not_found", "no such session");
+      const ext = exported[2]!;
+      const disposition = { "content-disposition": `attachment; filename="${fileName(session.summary.id, ext)}"` };
+      if (ext === "har") {
+        const har = toHar(session.requests, { relayUrl: options.relayUrl(), version: options.relayVersion });
+        return sendJson(res, req, 200, har, disposition);
+      }
+      const data: SnapshotData = {
+        version: 1,
+        generatedAt: new Date().toISOString(),
+        relayVersion: options.relayVersion,
+        session: session.summary,
+        requests: session.requests,
+      };
+      return send(res, req, 200, "text/html; charset=utf-8", assets.snapshotHtml(data), disposition);
+    }
+    return sendError(res, req, 404, "not_found", `${path} is not part of the inspector`);
+  };
+}
