@@ -19,6 +19,8 @@ export interface PageAssets {
   livePageHtml(): string;
   appScript(): string;
   pageCss: string;
+  /** The page's icon; without it the browser asks for /favicon.ico, which would be relayed. */
+  iconSvg?: string;
   snapshotHtml(data: SnapshotData): string;
 }
 
@@ -88,6 +90,7 @@ export function createInspectorHandler(options: ServeOptions): ReservedPathHandl
     if (isPage) return send(res, req, 200, "text/html; charset=utf-8", assets.livePageHtml());
     if (path === "/_relay/assets/app.js") return send(res, req, 200, "text/javascript; charset=utf-8", assets.appScript());
     if (path === "/_relay/assets/app.css") return send(res, req, 200, "text/css; charset=utf-8", assets.pageCss);
+    if (path === "/_relay/assets/icon.svg" && assets.iconSvg) return send(res, req, 200, "image/svg+xml", assets.iconSvg);
     if (path === "/_relay/api/requests") return sendJson(res, req, 200, store.list());
     if (path === "/_relay/api/sessions") return sendJson(res, req, 200, store.sessions());
     if (path === "/_relay/api/events") {
