@@ -13,7 +13,7 @@ import { chmod, mkdir, readFile, realpath, rename, stat, writeFile } from "node:
 import { homedir } from "node:os";
 import path from "node:path";
 import { isLoopbackHost } from "../relay/guards.js";
-import { OFFICIAL_ORIGINS } from "./defaults.js";
+import { OFFICIAL_ORIGINS, VENDOR_ORIGINS } from "./defaults.js";
 import type { ResolvedConfig } from "./resolve.js";
 
 /** A project config refused until the user approves it; the message says how. */
@@ -47,7 +47,9 @@ function isLoopbackOrigin(origin: string): boolean {
 export function untrustedOrigins(config: Pick<ResolvedConfig, "providers">): UntrustedOrigin[] {
   const byOrigin = new Map<string, UntrustedOrigin>();
   for (const provider of config.providers.values()) {
-    if (OFFICIAL_ORIGINS.has(provider.origin) || isLoopbackOrigin(provider.origin)) continue;
+    // §8: the client's vendor keys sent anywhere but a vendor's own origin (loopback included) need approval.
+    const keysOffVendor = provider.clientKeys === "forward" && !VENDOR_ORIGINS.has(provider.origin);
+    if (!keysOffVendor && (OFFICIAL_ORIGINS.has(provider.origin) || isLoopbackOrigin(provider.origin))) continue;
     const entry = byOrigin.get(provider.origin) ?? { origin: provider.origin, providers: [], carries: [] };
     entry.providers.push(provider.name);
     const carries = provider.apiKey ? "apiKey" : "client credentials";
