@@ -241,6 +241,9 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
         if (denied !== undefined) {
           if (denied.oauth) oauthWithheld = true;
           decide(name, "withhold", value, denied.reason);
+        } else if (name !== "authorization" && carriesOAuth(value)) {
+          // §5: an OAuth token never travels in x-api-key (or any other credential header), whatever its shape.
+          decide(name, "strip", value, "carries an Anthropic OAuth token, which only travels as authorization: Bearer");
         } else {
           decide(name, "forward", value, `unrecognised token goes to the routed provider ${provider.name}`);
         }

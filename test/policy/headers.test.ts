@@ -156,6 +156,8 @@ const oauthRows: Row[] = [
     { authorization: B(OAUTH_TOKEN) }, { authorization: undefined }, { authorization: "withhold" }],
   ["OAuth withheld from openrouter (anthropic kind, not trusted)", "openrouter",
     { authorization: B(OAUTH_TOKEN) }, { authorization: undefined }, { authorization: "withhold" }],
+  ["OAuth inside an odd x-api-key value (a URL) never travels in x-api-key, even to the official origin", "anthropic",
+    { "x-api-key": `https://x.example/a?k=${OAUTH_TOKEN}` }, { "x-api-key": undefined }, { "x-api-key": "strip" }],
   ["OAuth under another scheme is still OAuth: withheld from a third party", "thirdparty",
     { authorization: `Token ${OAUTH_TOKEN}` }, { authorization: undefined }, { authorization: "withhold" }],
   ["OAuth under a tab-separated Bearer is still OAuth: withheld from a third party", "generic",

@@ -25,7 +25,9 @@ import { isRefusal, planRequest } from "../../src/relay/plan.js";
 import { routeConditions } from "../../src/routing/route.js";
 import { b64, encodeAll, encodeDashes } from "../fixtures/shapes.js";
 
-const RUNS = { numRuns: 10_000 };
+const RUNS = { numRuns: 10_000, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH, endOnFailure: true } : {}) };
+/** 10,000 cases take a few seconds alone, far longer on a loaded machine: no 30 s per-test timeout. */
+const LONG = 180_000;
 
 // --- secrets ----------------------------------------------------------------------------------
 
@@ -189,7 +191,7 @@ describe("properties of the header policy (10,000 cases each)", () => {
       }),
       RUNS,
     );
-  });
+  }, LONG);
 });
 
 // --- targets ----------------------------------------------------------------------------------
@@ -261,7 +263,7 @@ describe("properties of the target policy (10,000 cases each)", () => {
       }),
       RUNS,
     );
-  });
+  }, LONG);
 });
 
 // --- redaction --------------------------------------------------------------------------------
@@ -286,7 +288,7 @@ describe("properties of redaction (10,000 cases each)", () => {
       ),
       RUNS,
     );
-  });
+  }, LONG);
 
   it("a route matching on a secret header value is described without it", () => {
     fc.assert(
@@ -297,5 +299,5 @@ describe("properties of redaction (10,000 cases each)", () => {
       }),
       RUNS,
     );
-  });
+  }, LONG);
 });
