@@ -367,8 +367,9 @@ describe("decideHeaders", () => {
       expect(result.headers["anthropic-beta"] ?? "", providerName).not.toContain(OAUTH_BETA);
       checkInvariants(incoming, result);
     }
-    // The official origin is trusted with it: whatever shape the client chose goes as sent.
-    expect(plan("anthropic", { [header]: value }).headers[header]).toBe(value);
+    // The official origin is trusted with it: whatever shape the client chose goes as sent,
+    // except in x-api-key, where an OAuth token never travels (§5).
+    expect(plan("anthropic", { [header]: value }).headers[header]).toBe(header === "x-api-key" ? undefined : value);
   });
 
   it("a value the relay sets over the client's says what it replaced", () => {
