@@ -7,7 +7,7 @@ import type { ResolvedProvider } from "../config/resolve.js";
 import { classifyCredential, CREDENTIAL_HEADERS, type Credential, type CredentialKind } from "./credentials.js";
 import { connectionListed, HOP_BY_HOP, type HeaderMap } from "./hop-by-hop.js";
 import { withholdKeyReason, withholdOAuthReason, withholdTokensReason, type TokenDenial } from "./reach.js";
-import { NO_SECRETS, redact, redactCredentialValue, secretsIn, tokenSecrets, type KnownSecrets } from "./redact.js";
+import { mayHoldKnown, mayHoldSecret, NO_SECRETS, redact, redactCredentialValue, secretsIn, tokenSecrets, type KnownSecrets } from "./redact.js";
 
 export { withholdOAuthReason } from "./reach.js";
 
@@ -105,7 +105,8 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
   const secrets = input.secrets ?? tokenSecrets(relayToken);
   const onlyToken = tokenSecrets(relayToken);
   // The relay token percent-encoded or in base64 is still the relay token.
-  const carriesRelayToken = (value: string) => relayToken !== undefined && secretsIn(value, onlyToken).includes(relayToken);
+  const carriesRelayToken = (value: string) =>
+    relayToken !== undefined && mayHoldKnown(value, onlyToken) && secretsIn(value, onlyToken).includes(relayToken);
   // Decisions in the order the client sent its headers (a header decided later keeps a reserved
   // slot); headers this relay adds follow. `sent[i]` is what leaves for decision i, if anything.
   const ordered: Array<Decision | undefined> = [];
@@ -130,8 +131,10 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
     sent.push(undefined);
     reserved[ordered.length - 1] = header;
   };
-  const decide = (header: string, action: DecisionAction, value: string, reason: string, fresh = false) => {
-    const decision: Decision = { header, action, reason, value: printableHeaderValue(header, value, secrets) };
+  // `plain`: the caller knows `value` holds no secret by shape or known value (the hot path).
+  const decide = (header: string, action: DecisionAction, value: string, reason: string, fresh = false, plain = false) => {
+    const shown = plain && !secretName(header) ? value : printableHeaderValue(header, value, secrets);
+    const decision: Decision = { header, action, reason, value: shown };
     const leaves = action === "forward" || action === "set" || action === "rewrite" ? value : undefined;
     const at = fresh ? -1 : slotOf(header);
     if (at === -1) {
@@ -153,6 +156,7 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
     const raw = headers[name];
     if (raw === undefined) continue;
     const value = headerString(raw);
+    const plain = !mayHoldSecret(value, secrets);
     if (HOP_BY_HOP.has(name)) {
       decide(name, "strip", value, "hop-by-hop header (RFC 9110 §7.6.1)", true);
     } else if (listed.has(name)) {
@@ -163,13 +167,13 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
       sent.push(undefined);
     } else if (name.startsWith("x-llm-relay-")) {
       decide(name, "strip", value, "the relay's own header", true);
-    } else if (relayToken && (value.includes(relayToken) || carriesRelayToken(value))) {
+    } else if (relayToken && (value.includes(relayToken) || (!plain && carriesRelayToken(value)))) {
       decide(name, "strip", value, "carries the relay token", true);
     } else if (name === "cookie") {
       decide(name, "strip", value, "cookies are never relayed to an API", true);
     } else if (provider.headersRemove.has(name)) {
       decide(name, "strip", value, `headers.remove of provider ${provider.name}`, true);
-    } else if (!CREDENTIAL_HEADERS.has(name) && (denied = withholdTokensReason(secretsIn(value), provider)) !== undefined) {
+    } else if (!plain && !CREDENTIAL_HEADERS.has(name) && (denied = withholdTokensReason(secretsIn(value), provider)) !== undefined) {
       // Wherever a vendor token sits (a custom header, anthropic-beta, a URL, quoted, encoded), it stays home.
       if (denied.oauth) oauthWithheld = true;
       if (name === "via") viaWithheld = true;
@@ -192,7 +196,7 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
     } else if (name === "content-length") {
       decide(name, "forward", value, "body relayed unchanged", true);
     } else {
-      decide(name, "forward", value, "passed through", true);
+      decide(name, "forward", value, "passed through", true, plain);
     }
   }
 

@@ -67,11 +67,13 @@ interface KnownSecret {
 /** Secrets known by value, compiled once (per config, per relay token) and reused for every string. */
 export interface KnownSecrets {
   readonly secrets: readonly KnownSecret[];
+  /** The vendor prefixes' base64 cores and every known secret's, looked for together. */
+  readonly base64Cores: readonly string[];
   /** Strings that triggered the full scan and held nothing (paths with `?beta=true` recur on every request). */
   readonly clean: Set<string>;
 }
 
-export const NO_SECRETS: KnownSecrets = { secrets: [], clean: new Set() };
+export const NO_SECRETS: KnownSecrets = { secrets: [], base64Cores: VENDOR_BASE64_CORES_LIST(), clean: new Set() };
 
 /**
  * The characters of `bytes`' base64 form that do not depend on what surrounds it, for each of
@@ -98,6 +100,24 @@ function base64Cores(bytes: Buffer): string[] {
   return [...cores];
 }
 
+/** Base prefixes whose base64 forms are looked for (a function: NO_SECRETS needs them before the shapes below). */
+function VENDOR_BASE64_CORES_LIST(): string[] {
+  return ["sk-", "ya29.", "AIza"].flatMap((p) => base64Cores(Buffer.from(p)));
+}
+
+/**
+ * Whether `text` may hold one of the known secrets in some encoding (raw, a percent-escape, a
+ * base64 core): cheaper than `mayHoldSecret` when only those matter (the relay token in a header).
+ */
+export function mayHoldKnown(text: string, known: KnownSecrets): boolean {
+  if (known.secrets.length === 0) return false;
+  if (text.includes("%")) return true;
+  for (const s of known.secrets) {
+    if (text.length >= s.shortest && (text.includes(s.value) || s.base64Cores.some((core) => text.includes(core)))) return true;
+  }
+  return false;
+}
+
 /** Compile secrets known by value; values shorter than MIN_KNOWN_SECRET_LENGTH are ignored. */
 export function knownSecrets(values: Iterable<string | undefined>): KnownSecrets {
   const seen = new Set<string>();
@@ -110,7 +130,8 @@ export function knownSecrets(values: Iterable<string | undefined>): KnownSecrets
   }
   // Longest first: a secret that contains another is replaced whole.
   secrets.sort((a, b) => b.value.length - a.value.length);
-  return secrets.length === 0 ? NO_SECRETS : { secrets, clean: new Set() };
+  if (secrets.length === 0) return NO_SECRETS;
+  return { secrets, base64Cores: [...VENDOR_BASE64_CORES_LIST(), ...secrets.flatMap((s) => s.base64Cores)], clean: new Set() };
 }
 
 /** The relay token alone as known secrets, compiled once per token. */
@@ -128,9 +149,7 @@ export function tokenSecrets(token: string | undefined): KnownSecrets {
  */
 const VENDOR_TOKEN = /(?:sk-(?=(?:ant|or|proj|svcacct|admin)-)|(?<![A-Za-z0-9])sk-|ya29\.|AIza)[A-Za-z0-9_.-]{8,}/g;
 
-/** Base prefixes whose base64 forms are looked for. */
-const VENDOR_PREFIXES = ["sk-", "ya29.", "AIza"];
-const VENDOR_BASE64_CORES = VENDOR_PREFIXES.flatMap((p) => base64Cores(Buffer.from(p)));
+const VENDOR_BASE64_CORES = VENDOR_BASE64_CORES_LIST();
 
 /** A string needs work only if it contains one of these (cheap, one compiled test each). */
 const TRIGGER = /sk-|ya29\.|AIza|[%@?]|\/_t\//;
@@ -222,7 +241,7 @@ const BASE64_RUN = /[A-Za-z0-9+/_-]{12,}={0,2}/g;
 /** Base64 blobs that decode to text holding a secret: the blob (from its aligned start) is replaced. */
 function base64Spans(text: string, known: KnownSecrets, spans: Span[], map?: number[]): void {
   const at = (i: number) => (map === undefined ? i : map[i]!);
-  const cores = [...VENDOR_BASE64_CORES, ...known.secrets.flatMap((s) => s.base64Cores)];
+  const cores = known.base64Cores;
   if (!cores.some((core) => text.includes(core))) return;
   BASE64_RUN.lastIndex = 0;
   for (let m = BASE64_RUN.exec(text); m !== null; m = BASE64_RUN.exec(text)) {
@@ -236,10 +255,10 @@ function base64Spans(text: string, known: KnownSecrets, spans: Span[], map?: num
       if (found.length === 0) continue;
       // A blob that is exactly one secret is shown as that secret; anything else as the blob.
       const whole = found.length === 1 && found[0]!.start === 0 && found[0]!.end === decoded.length;
+      // No break: a run may join blobs at different alignments (`/blobA/blobB` in a path).
       for (const f of found) {
         spans.push({ start: at(m.index + offset), end: at(m.index + run.length), secret: f.secret, replacement: whole ? f.replacement : redactToken(blob) });
       }
-      break;
     }
   }
 }
@@ -289,7 +308,7 @@ const CLEAN_TEXT_LIMIT = 512;
 const CLEAN_CACHE_LIMIT = 1024;
 
 /** The cheap test: false means `text` holds no secret by shape or known value. */
-function mayHoldSecret(text: string, known: KnownSecrets): boolean {
+export function mayHoldSecret(text: string, known: KnownSecrets = NO_SECRETS): boolean {
   if (TRIGGER.test(text)) return true;
   if (text.length >= SHORTEST_VENDOR_BASE64 && VENDOR_BASE64_TRIGGER.test(text)) return true;
   for (const s of known.secrets) {
