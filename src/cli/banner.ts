@@ -3,7 +3,8 @@
  * listen URL, providers and routes, and the lines to paste. Pure; never prints a secret.
  */
 import type { ChalkInstance } from "chalk";
-import type { ConfigSource, ResolvedConfig } from "../config/resolve.js";
+import { configSecrets, type ConfigSource, type ResolvedConfig } from "../config/resolve.js";
+import { routeConditions } from "../routing/route.js";
 import { VERSION } from "../version.js";
 
 export function describeSource(source: ConfigSource): string {
@@ -27,6 +28,7 @@ export function describeProviders(config: ResolvedConfig): string[] {
   const rows = [...config.providers.values()].map((p) => {
     const notes: string[] = [p.kind];
     if (p.kind === "anthropic") notes.push(`oauth ${p.oauth}`);
+    notes.push(`clientKeys ${p.clientKeys}`);
     if (p.apiKey) notes.push(`apiKey ${p.apiKey.redacted} → ${p.auth}`);
     if (p.unavailable) notes.push(`unavailable: set ${p.unavailable.env}`);
     return [p.name, p.baseUrl, notes.join(", ")] as const;
@@ -37,14 +39,7 @@ export function describeProviders(config: ResolvedConfig): string[] {
 }
 
 export function describeRoutes(config: ResolvedConfig): string[] {
-  const lines = config.routes.map((r, i) => {
-    const when = [
-      r.model !== undefined ? `model ${r.model}` : "",
-      r.path !== undefined ? `path ${r.path}` : "",
-      ...(r.header ?? []).map(([n, v]) => `header ${n}: ${v}`),
-    ].filter(Boolean);
-    return `${i + 1}. ${when.join(" and ")} → ${r.provider}`;
-  });
+  const lines = config.routes.map((r, i) => `${i + 1}. ${routeConditions(r, configSecrets(config)).join(" and ")} → ${r.provider}`);
   lines.unshift("/<provider>/… path prefix → that provider");
   lines.push("built-in: anthropic-version header or Anthropic API path → anthropic; OpenAI API path → openai");
   lines.push(config.defaultProvider ? `otherwise → ${config.defaultProvider}` : "otherwise → 404 (no defaultProvider)");

@@ -8,7 +8,7 @@
  */
 import type { ChalkInstance } from "chalk";
 import { loadConfig } from "../config/load.js";
-import { unavailableWarnings, type ResolvedConfig } from "../config/resolve.js";
+import { configSecrets, unavailableWarnings, type ResolvedConfig } from "../config/resolve.js";
 import type { Secret } from "../config/secret.js";
 import { fileIsTrusted, needsApproval, untrustedOrigins } from "../config/trust.js";
 import { chalkFor } from "../log/color.js";
@@ -48,6 +48,7 @@ export interface ConfigView {
       /** The unset variable that makes it unavailable (§3), or null when it is in service. */
       unavailable: { env: string } | null;
       oauth: "forward" | "strip";
+      clientKeys: "forward" | "strip";
       auth: string;
       apiKey: SecretView | null;
       headers: { set: Record<string, string>; remove: string[] };
@@ -80,6 +81,7 @@ export interface DescribeInput {
 
 /** The resolved config as plain data with every secret redacted; the one source of both output forms. */
 export function describeConfig({ config, trust, envPort, envToken }: DescribeInput): ConfigView {
+  const secrets = configSecrets(config, envToken);
   const providers: ConfigView["providers"] = {};
   for (const p of config.providers.values()) {
     providers[p.name] = {
@@ -89,10 +91,11 @@ export function describeConfig({ config, trust, envPort, envToken }: DescribeInp
       builtin: p.builtin,
       unavailable: p.unavailable ?? null,
       oauth: p.oauth,
+      clientKeys: p.clientKeys,
       auth: p.auth,
       apiKey: secretView(p.apiKey),
       headers: {
-        set: Object.fromEntries(p.headersSet.map(([name, value]) => [name, printableHeaderValue(name, value)])),
+        set: Object.fromEntries(p.headersSet.map(([name, value]) => [name, printableHeaderValue(name, value, secrets)])),
         remove: [...p.headersRemove],
       },
       betas: { allow: p.betasAllow === undefined ? null : [...p.betasAllow], remove: [...p.betasRemove] },
@@ -116,7 +119,7 @@ export function describeConfig({ config, trust, envPort, envToken }: DescribeInp
       provider: r.provider,
       ...(r.model !== undefined ? { model: r.model } : {}),
       ...(r.path !== undefined ? { path: r.path } : {}),
-      ...(r.header !== undefined ? { header: Object.fromEntries(r.header) } : {}),
+      ...(r.header !== undefined ? { header: Object.fromEntries(r.header.map(([name, value]) => [name, printableHeaderValue(name, value, secrets)])) } : {}),
     })),
     defaultProvider: config.defaultProvider ?? null,
     timeouts: config.timeouts,
@@ -146,6 +149,7 @@ export function formatConfig(view: ConfigView, config: ResolvedConfig, chalk: Ch
     const notes = [p.kind];
     if (p.preset !== null) notes.push(`preset ${p.preset}`);
     if (p.kind === "anthropic") notes.push(`oauth ${p.oauth}`);
+    notes.push(`clientKeys ${p.clientKeys}`);
     if (p.apiKey) notes.push(`apiKey ${p.apiKey.value} (${p.apiKey.from}) → ${p.auth}`);
     if (p.unavailable) notes.push(chalk.yellow(`unavailable: set ${p.unavailable.env}`));
     if (p.builtin) notes.push("built in");

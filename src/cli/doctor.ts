@@ -25,7 +25,7 @@ import {
   untrustedOrigins,
 } from "../config/trust.js";
 import { chalkFor } from "../log/color.js";
-import { redactToken, redactUrl } from "../policy/redact.js";
+import { knownSecrets as compileSecrets, redact, redactToken } from "../policy/redact.js";
 import { isLoopbackHost } from "../net/loopback.js";
 import { describeSource } from "./banner.js";
 import { knownSecrets } from "./errors.js";
@@ -104,7 +104,7 @@ function baseUrlCheck(env: NodeJS.ProcessEnv, name: string, relayPort: number): 
   } catch {
     return { name, status: "warn", detail: `is set but is not a URL (value not shown)`, fix: `unset ${name}, or set it to a URL` };
   }
-  const shown = redactUrl(url.href);
+  const shown = redact(value, compileSecrets(knownSecrets));
   const bareHost = url.hostname.replace(/^\[|\]$/g, "");
   const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
   if (isLoopbackHost(bareHost) && port === relayPort) {
@@ -137,7 +137,7 @@ export function checkEnvironment(env: NodeJS.ProcessEnv, relayPort: number): Che
     checks.push({ name: "proxy", status: "ok", detail: "no HTTP(S)_PROXY / ALL_PROXY set" });
     return checks;
   }
-  const named = proxies.map((name) => `${name}=${redactUrl(present(env, name)!)}`).join(", ");
+  const named = proxies.map((name) => `${name}=${redact(present(env, name)!, compileSecrets(knownSecrets))}`).join(", ");
   const noProxy = [present(env, "NO_PROXY"), present(env, "no_proxy")].filter((v) => v !== undefined).join(",");
   const covered = noProxyCovers(noProxy, relayPort);
   const entries = new Set(["127.0.0.1", "localhost", ...noProxy.split(/[,\s]+/).filter(Boolean)]);

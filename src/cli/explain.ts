@@ -5,9 +5,8 @@
 import type { HeaderMap } from "../policy/hop-by-hop.js";
 import { chalkFor } from "../log/color.js";
 import { formatDecisionLines } from "../log/format.js";
-import { redactUrl } from "../policy/redact.js";
-import { takePathToken } from "../relay/guards.js";
-import { planRequest } from "../relay/plan.js";
+import { redact } from "../policy/redact.js";
+import { isRefusal, planRequest, planSecrets } from "../relay/plan.js";
 import { describeSource } from "./banner.js";
 import { CliError } from "./errors.js";
 import { resolveSettings } from "./settings.js";
@@ -49,9 +48,8 @@ export async function runExplain(flags: ExplainFlags): Promise<number> {
   const queryAt = flags.path.indexOf("?");
   const rawPath = queryAt === -1 ? flags.path : flags.path.slice(0, queryAt);
   const query = queryAt === -1 ? "" : flags.path.slice(queryAt);
-  const { path } = takePathToken(rawPath);
   const plan = planRequest({
-    path,
+    path: rawPath,
     query,
     method: flags.method,
     headers,
@@ -62,11 +60,16 @@ export async function runExplain(flags: ExplainFlags): Promise<number> {
   });
 
   if (flags.json) {
-    const out = plan
+    const out = isRefusal(plan)
+      ? { provider: null, status: plan.refused.status, reason: plan.refused.message }
+      : plan
       ? {
           provider: plan.route.provider.name,
           route: plan.route.matchedBy,
-          upstream: redactUrl(`${plan.route.provider.origin}${plan.upstreamPath}`),
+          oauth: plan.route.provider.oauth,
+          clientKeys: plan.route.provider.clientKeys,
+          upstream: plan.upstreamDisplay,
+          target: plan.targetDecisions,
           decisions: plan.headers.decisions,
           ...(plan.query.length > 0 ? { query: plan.query } : {}),
           ...(plan.relayAnswer ? { relayAnswer: plan.relayAnswer } : {}),
@@ -77,16 +80,24 @@ export async function runExplain(flags: ExplainFlags): Promise<number> {
   }
 
   const chalk = chalkFor(process.stdout);
-  const lines = [`config    ${describeSource(settings.config.source)}`, `request   ${flags.method.toUpperCase()} ${redactUrl(flags.path)}${flags.model ? `  model ${flags.model}` : ""}`];
-  if (!plan) {
+  const lines = [`config    ${describeSource(settings.config.source)}`, `request   ${flags.method.toUpperCase()} ${redact(flags.path, planSecrets(settings.config, settings.token))}${flags.model ? `  model ${flags.model}` : ""}`];
+  if (isRefusal(plan)) {
+    lines.push(`refused   ${chalk.red(String(plan.refused.status))}: ${plan.refused.message}`);
+  } else if (!plan) {
     lines.push(`provider  ${chalk.yellow("none")}: the relay answers 404 (add a route or a defaultProvider)`);
   } else {
     const p = plan.route.provider;
+    const trust = [...(p.kind === "anthropic" ? [`oauth ${p.oauth}`] : []), `clientKeys ${p.clientKeys}`].join(", ");
     lines.push(`provider  ${chalk.cyan(p.name)} (${p.kind}) via ${plan.route.matchedBy}`);
+    lines.push(`trust     ${trust}`);
     if (plan.relayAnswer) {
       lines.push(`answer    ${chalk.yellow(String(plan.relayAnswer.status))} from the relay, not forwarded: ${plan.relayAnswer.message}`);
     } else {
-      lines.push(`upstream  ${redactUrl(`${p.origin}${plan.upstreamPath}`)}`);
+      lines.push(`upstream  ${plan.upstreamDisplay}`);
+    }
+    if (plan.targetDecisions.length > 0) {
+      lines.push("target");
+      lines.push(...formatDecisionLines(plan.targetDecisions, chalk, "  "));
     }
     lines.push("headers");
     lines.push(...formatDecisionLines(plan.headers.decisions, chalk, "  "));

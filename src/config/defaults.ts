@@ -16,6 +16,17 @@ export const OFFICIAL_ORIGINS: ReadonlySet<string> = new Set([
   OFFICIAL_GEMINI_ORIGIN,
 ]);
 
+/**
+ * Each vendor's own API origin (§5): a client's key for that vendor may reach it without the user
+ * saying so (`clientKeys` defaults to `forward` there and nowhere else).
+ */
+export const VENDOR_ORIGINS: ReadonlySet<string> = new Set([
+  OFFICIAL_ANTHROPIC_ORIGIN,
+  OFFICIAL_OPENAI_ORIGIN,
+  OPENROUTER_ORIGIN,
+  OFFICIAL_GEMINI_ORIGIN,
+]);
+
 export const DEFAULT_PORT = 8742;
 export const DEFAULT_HOST = "127.0.0.1";
 

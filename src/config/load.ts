@@ -7,7 +7,7 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { ConfigError, resolveConfig, type ConfigSource, type ResolvedConfig } from "./resolve.js";
 import type { Loader } from "cosmiconfig";
-import { redactToken } from "../policy/redact.js";
+import { redact } from "../policy/redact.js";
 import { createExplorer } from "./explorer.js";
 import { CODE_EXTENSIONS, ConfigFileError, PACKAGE_NAME } from "./loaders.js";
 import { fileIsTrusted, isExecutableConfig, TrustError, untrustedCodeMessage } from "./trust.js";
@@ -35,7 +35,6 @@ export function userConfigDir(env: NodeJS.ProcessEnv = process.env): string {
 /** Loader messages start with a header naming the file, which our own message already does. */
 const LOADER_HEADER = /^(?:JSON|YAML) Error in /;
 const ANSI_SGR = /\u001b\[[0-9;]*m/g;
-const VENDOR_TOKEN = /(?:sk-|ya29\.|AIza)[\w.~+/-]+/g;
 /** Code-frame lines (`> 1 | {"apiKey": …`, `    |   ^`, `-----^`): they quote the file, which may hold a key. */
 const CODE_FRAME = /^(?:>?\s*\d*\s*\||-+\^)/;
 
@@ -54,10 +53,10 @@ export function loaderErrorLine(message: string): string {
     .filter((line) => line !== "" && !LOADER_HEADER.test(line) && !CODE_FRAME.test(line));
   const line = lines[0] ?? "unreadable file";
   // Whatever a loader still quotes, a vendor-prefixed key in it is shown redacted.
-  return line
+  const shown = line
     .replace(/ while parsing .*$/, "")
-    .replace(/ near '.*$/, "")
-    .replace(VENDOR_TOKEN, (token) => redactToken(token));
+    .replace(/ near '.*$/, "");
+  return redact(shown);
 }
 
 /** Map what cosmiconfig and its loaders throw to a ConfigError a user can act on. */
@@ -77,7 +76,7 @@ export function describeLoadError(file: string, error: unknown): ConfigError {
   // (a zero-based column).
   const place = /^ParseError: ([^\n]*?)\s*\n\s*\S*:(\d+):(\d+)\s*$/.exec(message.replace(ANSI_SGR, ""));
   if (place) {
-    const what = place[1]!.replace(VENDOR_TOKEN, (token) => redactToken(token));
+    const what = redact(place[1]!);
     return new ConfigError(`cannot load config ${file}: syntax error at line ${place[2]}, column ${Number(place[3]) + 1}: ${what}`);
   }
   // A syntax error in a JS config: Node's message names no place (its stack quotes the line).

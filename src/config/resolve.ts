@@ -12,6 +12,7 @@ import {
   DEFAULT_PORT,
   DEFAULT_TIMEOUTS,
   OFFICIAL_ANTHROPIC_ORIGIN,
+  VENDOR_ORIGINS,
 } from "./defaults.js";
 import {
   configSchema,
@@ -21,6 +22,7 @@ import {
   type RelayConfig,
   type SecretRef,
 } from "./schema.js";
+import { knownSecrets, type KnownSecrets } from "../policy/redact.js";
 import { Secret } from "./secret.js";
 import { presetFor } from "../providers/presets.js";
 
@@ -46,6 +48,8 @@ export interface ResolvedProvider {
   apiKey?: Secret;
   auth: AuthPlacement;
   oauth: "forward" | "strip";
+  /** Whether the client's vendor API keys (§4) may reach this provider (§5). */
+  clientKeys: "forward" | "strip";
   headersSet: ReadonlyArray<readonly [name: string, value: string]>;
   headersRemove: ReadonlySet<string>;
   betasRemove: ReadonlySet<string>;
@@ -102,6 +106,26 @@ export interface ResolvedConfig {
   limits: { maxBodyBytes: number };
   /** The inspector (§11): on unless `inspect: false`; `--no-inspect` turns it off too. */
   inspect: { enabled: boolean; maxBytes: number; maxBodyBytes: number };
+}
+
+const secretsByConfig = new WeakMap<ResolvedConfig, Map<string, KnownSecrets>>();
+
+/**
+ * Every secret this config knows by value — each provider's `apiKey`, the config `token` — plus
+ * `extra` (the relay's session token), compiled for `redact`. Cached per config and extras.
+ */
+export function configSecrets(config: ResolvedConfig, ...extra: Array<string | undefined>): KnownSecrets {
+  let byExtra = secretsByConfig.get(config);
+  if (byExtra === undefined) secretsByConfig.set(config, (byExtra = new Map()));
+  const key = extra.join("\0");
+  let known = byExtra.get(key);
+  if (known === undefined) {
+    const values = [...config.providers.values()].map((p) => p.apiKey?.reveal());
+    known = knownSecrets([...values, config.token?.reveal(), ...extra]);
+    if (byExtra.size >= 16) byExtra.clear();
+    byExtra.set(key, known);
+  }
+  return known;
 }
 
 /** Typed identity for config files: `export default defineConfig({ … })`. */
@@ -203,6 +227,8 @@ function resolveProvider(
   const config = mergePreset(written);
   const url = new URL(config.baseUrl);
   const pathPrefix = url.pathname.replace(/\/+$/, "");
+  // §5: only the official origin is trusted with a subscription token unless the user says so.
+  const oauth = config.oauth ?? (url.origin === OFFICIAL_ANTHROPIC_ORIGIN ? "forward" : "strip");
   const provider: ResolvedProvider = {
     name,
     kind: config.kind,
@@ -211,8 +237,9 @@ function resolveProvider(
     pathPrefix,
     baseUrl: `${url.origin}${pathPrefix}`,
     auth: config.auth ?? DEFAULT_AUTH[config.kind],
-    // §5: only the official origin is trusted with a subscription token unless the user says so.
-    oauth: config.oauth ?? (url.origin === OFFICIAL_ANTHROPIC_ORIGIN ? "forward" : "strip"),
+    oauth,
+    // §5: a client's vendor key reaches its vendor's own origin, or a provider trusted like it.
+    clientKeys: config.clientKeys ?? (VENDOR_ORIGINS.has(url.origin) || oauth === "forward" ? "forward" : "strip"),
     headersSet: Object.entries(config.headers?.set ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const),
     headersRemove: new Set((config.headers?.remove ?? []).map((h) => h.toLowerCase())),
     betasRemove: new Set(config.betas?.remove ?? []),

@@ -64,6 +64,8 @@ export const providerSchema = z
     apiKey: secretRef.optional(),
     auth: z.enum(AUTH_HEADERS).optional(),
     oauth: z.enum(["forward", "strip"]).optional(),
+    /** Whether the client's own vendor API keys (§4) may reach this provider (§5). */
+    clientKeys: z.enum(["forward", "strip"]).optional(),
     headers: z
       .strictObject({
         set: z.record(headerName, headerValue).optional(),

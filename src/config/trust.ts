@@ -13,7 +13,7 @@ import { chmod, mkdir, readFile, realpath, rename, stat, writeFile } from "node:
 import { homedir } from "node:os";
 import path from "node:path";
 import { isLoopbackHost, isLoopbackUrl } from "../net/loopback.js";
-import { OFFICIAL_ANTHROPIC_ORIGIN, OFFICIAL_ORIGINS } from "./defaults.js";
+import { OFFICIAL_ANTHROPIC_ORIGIN, OFFICIAL_ORIGINS, VENDOR_ORIGINS } from "./defaults.js";
 import type { ResolvedConfig, ResolvedProvider } from "./resolve.js";
 
 /** A project config refused until the user approves it; the message says how. */
@@ -57,6 +57,11 @@ const APPROVAL_RULES: readonly ApprovalRule[] = [
     applies: (p) => p.oauth === "forward" && p.origin !== OFFICIAL_ANTHROPIC_ORIGIN,
     carries: () => 'oauth: "forward"',
     why: `oauth: "forward" sends your Claude subscription (OAuth) token there; without approval only ${OFFICIAL_ANTHROPIC_ORIGIN} receives it.`,
+  },
+  {
+    applies: (p) => p.clientKeys === "forward" && !VENDOR_ORIGINS.has(p.origin),
+    carries: () => 'clientKeys: "forward"',
+    why: 'clientKeys: "forward" sends your vendor API keys there; without approval each key reaches only its own vendor\'s official origin.',
   },
 ];
 

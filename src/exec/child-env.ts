@@ -3,7 +3,7 @@
  * at this session's relay and loopback exempted from proxies. Pure: the caller passes the
  * parent environment and the platform in.
  */
-import { redactUrl } from "../policy/redact.js";
+import { redact } from "../policy/redact.js";
 
 /** Variables exec sets; everything else passes through as the parent has it. */
 export const RELAY_URL_VARIABLES = ["ANTHROPIC_BASE_URL", "OPENAI_BASE_URL", "LLM_RELAY_URL"] as const;
@@ -57,7 +57,7 @@ export function childEnvironment(parent: NodeJS.ProcessEnv, relayBase: string, p
     const key = keyOf(parent, name, platform);
     const old = key === undefined ? undefined : parent[key];
     if (old !== undefined && old !== "") {
-      warnings.push(`${name} is set (${redactUrl(old)}); the command gets this session's relay URL instead`);
+      warnings.push(`${name} is set (${redact(old)}); the command gets this session's relay URL instead`);
     }
   }
   for (const name of RELAY_URL_VARIABLES) set(name, values[name]);

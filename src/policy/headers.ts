@@ -4,10 +4,12 @@
  * `explain` and the tests alike.
  */
 import type { ResolvedProvider } from "../config/resolve.js";
-import { OPENROUTER_ORIGIN } from "../config/defaults.js";
 import { classifyCredential, CREDENTIAL_HEADERS, type Credential, type CredentialKind } from "./credentials.js";
 import { connectionListed, HOP_BY_HOP, type HeaderMap } from "./hop-by-hop.js";
-import { redactCredentialValue } from "./redact.js";
+import { withholdKeyReason, withholdOAuthReason, withholdTokensReason, type TokenDenial } from "./reach.js";
+import { mayHoldKnown, mayHoldSecret, NO_SECRETS, redact, redactCredentialValue, secretsIn, tokenSecrets, type KnownSecrets } from "./redact.js";
+
+export { withholdOAuthReason } from "./reach.js";
 
 export type DecisionAction = "forward" | "strip" | "withhold" | "set" | "rewrite";
 
@@ -25,6 +27,8 @@ export interface HeaderPolicyInput {
   provider: ResolvedProvider;
   /** The relay's session/config token, stripped wherever it appears. */
   relayToken?: string | undefined;
+  /** Secrets known by value (relay token, configured keys), redacted wherever they appear; defaults to the relay token. */
+  secrets?: KnownSecrets | undefined;
   /** This relay's `Via` entry (RFC 9110 §7.6.3), used to detect loops. */
   via?: string | undefined;
 }
@@ -43,10 +47,8 @@ const OAUTH_TOKEN_PREFIX = "sk-ant-oat";
 /** The beta flag Anthropic requires alongside an OAuth bearer token. */
 export const OAUTH_BETA = "oauth-2025-04-20";
 
-/** Names whose values are secrets even when we cannot classify them. */
+/** Names whose values are secrets even when we cannot classify them: shown redacted whole. */
 const SECRET_NAME = /auth|key|token|secret|password|session|cookie|signature/i;
-/** A vendor-prefixed token anywhere in a value (`token=sk-ant-…` in a custom header counts). */
-const SECRET_VALUE = /(?:^|[\s=:,;"'])(?:sk-|ya29\.|AIza)/i;
 
 /** Header names repeat across requests; remember which are secret-bearing (bounded). */
 const secretNameCache = new Map<string, boolean>();
@@ -61,44 +63,23 @@ function secretName(name: string): boolean {
   return secret;
 }
 
-/** A header value as logs may show it: redacted when its name or content says it is secret. */
-export function printableHeaderValue(name: string, value: string, relayToken?: string): string {
-  if (secretName(name) || SECRET_VALUE.test(value) || (relayToken && value.includes(relayToken))) {
-    return redactCredentialValue(value);
-  }
-  return value;
+/**
+ * A header value as logs may show it: redacted whole when its name says it is secret, else every
+ * secret inside it (by shape or known value, in any encoding) redacted where it sits.
+ */
+export function printableHeaderValue(name: string, value: string, secrets: KnownSecrets = NO_SECRETS): string {
+  return secretName(name) ? redactCredentialValue(value) : redact(value, secrets);
+}
+
+
+/** Whether a value holds an Anthropic OAuth token anywhere, in any encoding. */
+function carriesOAuth(value: string): boolean {
+  return value.includes(OAUTH_TOKEN_PREFIX) || secretsIn(value).some((token) => token.startsWith(OAUTH_TOKEN_PREFIX));
 }
 
 function headerString(value: HeaderMap[string]): string {
   if (Array.isArray(value)) return value.join(", ");
   return String(value);
-}
-
-const VENDOR_OF: Partial<Record<CredentialKind, (p: ResolvedProvider) => boolean>> = {
-  "anthropic-api-key": (p) => p.kind === "anthropic",
-  "openai-key": (p) => p.kind === "openai",
-  "openrouter-key": (p) => p.origin === OPENROUTER_ORIGIN,
-  "google-oauth": (p) => p.kind === "gemini",
-  "google-api-key": (p) => p.kind === "gemini",
-};
-
-const VENDOR_NAME: Partial<Record<CredentialKind, string>> = {
-  "anthropic-api-key": "anthropic-kind providers",
-  "openai-key": "openai-kind providers",
-  "openrouter-key": OPENROUTER_ORIGIN,
-  "google-oauth": "gemini-kind providers",
-  "google-api-key": "gemini-kind providers",
-};
-
-/** Where an OAuth token may go; the reason it may not. */
-export function withholdOAuthReason(provider: ResolvedProvider): string | undefined {
-  if (provider.kind !== "anthropic") {
-    return `Anthropic OAuth token only goes to anthropic-kind providers; ${provider.name} is ${provider.kind}-kind`;
-  }
-  if (provider.oauth !== "forward") {
-    return `Anthropic OAuth token is not trusted to ${provider.origin} (set oauth: "forward" on ${provider.name} to allow)`;
-  }
-  return undefined;
 }
 
 function splitBetas(value: string): string[] {
@@ -121,6 +102,11 @@ function appendVia(existing: string | undefined, entry: string): string {
  */
 export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
   const { headers, provider, relayToken } = input;
+  const secrets = input.secrets ?? tokenSecrets(relayToken);
+  const onlyToken = tokenSecrets(relayToken);
+  // The relay token percent-encoded or in base64 is still the relay token.
+  const carriesRelayToken = (value: string) =>
+    relayToken !== undefined && mayHoldKnown(value, onlyToken) && secretsIn(value, onlyToken).includes(relayToken);
   // Decisions in the order the client sent its headers (a header decided later keeps a reserved
   // slot); headers this relay adds follow. `sent[i]` is what leaves for decision i, if anything.
   const ordered: Array<Decision | undefined> = [];
@@ -132,6 +118,8 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
   // Why this provider may not see a subscription token (undefined: it may).
   const oauthDenied = withholdOAuthReason(provider);
   let oauthWithheld = false;
+  let viaWithheld = false;
+  let denied: TokenDenial | undefined;
 
   const reserved: Array<string | undefined> = [];
   const slotOf = (header: string): number => {
@@ -143,8 +131,10 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
     sent.push(undefined);
     reserved[ordered.length - 1] = header;
   };
-  const decide = (header: string, action: DecisionAction, value: string, reason: string, fresh = false) => {
-    const decision: Decision = { header, action, reason, value: printableHeaderValue(header, value, relayToken) };
+  // `plain`: the caller knows `value` holds no secret by shape or known value (the hot path).
+  const decide = (header: string, action: DecisionAction, value: string, reason: string, fresh = false, plain = false) => {
+    const shown = plain && !secretName(header) ? value : printableHeaderValue(header, value, secrets);
+    const decision: Decision = { header, action, reason, value: shown };
     const leaves = action === "forward" || action === "set" || action === "rewrite" ? value : undefined;
     const at = fresh ? -1 : slotOf(header);
     if (at === -1) {
@@ -166,6 +156,7 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
     const raw = headers[name];
     if (raw === undefined) continue;
     const value = headerString(raw);
+    const plain = !mayHoldSecret(value, secrets);
     if (HOP_BY_HOP.has(name)) {
       decide(name, "strip", value, "hop-by-hop header (RFC 9110 §7.6.1)", true);
     } else if (listed.has(name)) {
@@ -176,17 +167,22 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
       sent.push(undefined);
     } else if (name.startsWith("x-llm-relay-")) {
       decide(name, "strip", value, "the relay's own header", true);
-    } else if (relayToken && value.includes(relayToken)) {
+    } else if (relayToken && (value.includes(relayToken) || (!plain && carriesRelayToken(value)))) {
       decide(name, "strip", value, "carries the relay token", true);
     } else if (name === "cookie") {
       decide(name, "strip", value, "cookies are never relayed to an API", true);
     } else if (provider.headersRemove.has(name)) {
       decide(name, "strip", value, `headers.remove of provider ${provider.name}`, true);
+    } else if (!plain && !CREDENTIAL_HEADERS.has(name) && (denied = withholdTokensReason(secretsIn(value), provider)) !== undefined) {
+      // Wherever a vendor token sits (a custom header, anthropic-beta, a URL, quoted, encoded), it stays home.
+      if (denied.oauth) oauthWithheld = true;
+      if (name === "via") viaWithheld = true;
+      decide(name, "withhold", value, denied.reason, true);
     } else if (CREDENTIAL_HEADERS.has(name) && value.includes(",")) {
       // A repeated header arrives joined with ", " (RFC 9110 §5.3); a token68 has no comma
       // (§11.2), so this is several credentials at once. Which one a server would use is
       // anyone's guess, and one of them may be a token this provider must not see: send none.
-      if (value.split(",").some((part) => classifyCredential(part, relayToken).kind === "anthropic-oauth")) repeatedOAuth = true;
+      if (carriesOAuth(value)) repeatedOAuth = true;
       decide(name, "strip", value, "repeated credential header; a credential must be a single value", true);
     } else if (CREDENTIAL_HEADERS.has(name)) {
       credentials.push({ name, value, credential: classifyCredential(value, relayToken) });
@@ -200,13 +196,7 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
     } else if (name === "content-length") {
       decide(name, "forward", value, "body relayed unchanged", true);
     } else {
-      if (oauthDenied !== undefined && value.includes(OAUTH_TOKEN_PREFIX)) {
-        // Wherever it sits (a custom header, a quoted or doubled scheme), the token stays home.
-        oauthWithheld = true;
-        decide(name, "withhold", value, `carries an Anthropic OAuth token: ${oauthDenied}`, true);
-      } else {
-        decide(name, "forward", value, "passed through", true);
-      }
+      decide(name, "forward", value, "passed through", true, plain);
     }
   }
 
@@ -215,7 +205,7 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
   if (repeatedOAuth) oauthWithheld = true;
   if (provider.apiKey) {
     for (const { name, value } of credentials) {
-      if (value.includes(OAUTH_TOKEN_PREFIX)) oauthWithheld = true;
+      if (carriesOAuth(value)) oauthWithheld = true;
       decide(name, "strip", value, `provider ${provider.name} uses its configured apiKey`);
     }
     const key = provider.apiKey.reveal();
@@ -249,16 +239,22 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
         }
       } else if (oauth !== undefined && oauthBlocked === undefined) {
         decide(name, "strip", value, "an OAuth token is forwarded; never both it and another credential");
-      } else if (credential.kind === "unknown" && oauthDenied !== undefined && value.includes(OAUTH_TOKEN_PREFIX)) {
-        // An odd shape (`Bearer "sk-ant-oat…"`, `Bearer Bearer …`) is still a subscription token.
-        oauthWithheld = true;
-        decide(name, "withhold", value, `carries an Anthropic OAuth token: ${oauthDenied}`);
       } else if (credential.kind === "unknown") {
-        decide(name, "forward", value, `unrecognised token goes to the routed provider ${provider.name}`);
-      } else if (VENDOR_OF[credential.kind]?.(provider)) {
-        decide(name, "forward", value, `${credential.kind} to its vendor`);
+        // An odd shape (`Bearer "sk-ant-oat…"`, `Bearer Bearer …`, encoded) still carries what it carries.
+        const denied = withholdTokensReason(secretsIn(value), provider);
+        if (denied !== undefined) {
+          if (denied.oauth) oauthWithheld = true;
+          decide(name, "withhold", value, denied.reason);
+        } else if (name !== "authorization" && carriesOAuth(value)) {
+          // §5: an OAuth token never travels in x-api-key (or any other credential header), whatever its shape.
+          decide(name, "strip", value, "carries an Anthropic OAuth token, which only travels as authorization: Bearer");
+        } else {
+          decide(name, "forward", value, `unrecognised token goes to the routed provider ${provider.name}`);
+        }
       } else {
-        decide(name, "withhold", value, `${credential.kind} is only sent to ${VENDOR_NAME[credential.kind]}`);
+        const denied = withholdKeyReason(credential.kind, provider);
+        if (denied === undefined) decide(name, "forward", value, `${credential.kind} to its vendor`);
+        else decide(name, "withhold", value, denied);
       }
     }
     if (oauthForwarded && oauth && oauth.name !== "authorization") {
@@ -309,9 +305,9 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
   }
 
   if (input.via) {
-    const incoming = headers.via === undefined ? undefined : headerString(headers.via);
+    const incoming = headers.via === undefined || viaWithheld ? undefined : headerString(headers.via);
     decide("via", incoming === undefined ? "set" : "rewrite", appendVia(incoming, input.via), "marks the hop so a relay loop is detected (RFC 9110 §7.6.3)");
-  } else if (headers.via !== undefined) {
+  } else if (headers.via !== undefined && !viaWithheld) {
     decide("via", "forward", headerString(headers.via), "passed through");
   }
 

@@ -1,9 +1,23 @@
 /**
- * Redaction (DESIGN §8): the one way a secret becomes printable.
+ * Redaction (DESIGN §8): the one way a secret becomes printable. Every output — decision values
+ * and reasons, request lines and records, route descriptions, the banner, `config`, `doctor`,
+ * `explain`, exec's warnings, error messages, the inspector — passes its text through `redact`.
+ *
+ * Secrets are found by their own shape, not by the punctuation or the names around them:
+ * - vendor tokens (§4 prefixes `sk-…`, `ya29.…`, `AIza…`) anywhere in the text;
+ * - secrets known by value (the relay token, configured `apiKey`/`token` values), given as
+ *   `KnownSecrets`;
+ * each raw, percent-encoded (any of their characters, `%2D`, doubly encoded too) or base64'd
+ * (alone or inside a larger blob such as `Basic base64(user:key)`). URL structure adds what has
+ * no shape: `user:pass@` userinfo, the values of query parameters with a secret's name, and the
+ * `/_t/<token>` session prefix (a mistyped token is as private as the right one).
  *
  * Format: `sk-ant-oat01-…[len=108 #3fa91c]` — the vendor prefix when it is a known one (it tells
  * the user which key it is), the length and the first 6 hex digits of its SHA-256 (so two log
  * lines can be compared), and never any trailing characters.
+ *
+ * Hot path: the relay redacts every header value, its path and its upstream URL per request.
+ * One precompiled trigger test decides whether a string needs any work; almost none do.
  */
 import { createHash } from "node:crypto";
 
@@ -37,45 +51,221 @@ export function redactCredentialValue(value: string): string {
   return redactToken(trimmed);
 }
 
-/** Query parameter names whose values are credentials (e.g. Gemini's `?key=`). */
-const SECRET_QUERY_PARAM = /^(?:key|api[-_]?key|token|access[-_]?token|auth|secret|password|sig|signature)$/i;
+// --- secrets known by value ----------------------------------------------------------------------
+
+/** Shorter values are no secret worth the name and would redact ordinary words. */
+export const MIN_KNOWN_SECRET_LENGTH = 6;
+
+interface KnownSecret {
+  value: string;
+  /** No text shorter than this can hold the secret in any form. */
+  shortest: number;
+  /** Its base64 text at each of the three byte alignments, minus the characters its neighbours change. */
+  base64Cores: string[];
+}
+
+/** Secrets known by value, compiled once (per config, per relay token) and reused for every string. */
+export interface KnownSecrets {
+  readonly secrets: readonly KnownSecret[];
+  /** The vendor prefixes' base64 cores and every known secret's, looked for together. */
+  readonly base64Cores: readonly string[];
+  /** Strings that triggered the full scan and held nothing (paths with `?beta=true` recur on every request). */
+  readonly clean: Set<string>;
+}
+
+export const NO_SECRETS: KnownSecrets = { secrets: [], base64Cores: VENDOR_BASE64_CORES_LIST(), clean: new Set() };
 
 /**
- * Redact credentials inside a URL or request target: `user:pass@` userinfo, secret query
- * parameters, and a relay session token path prefix `/_t/<token>`.
+ * The characters of `bytes`' base64 form that do not depend on what surrounds it, for each of
+ * the three alignments it can sit at inside a longer base64 blob (standard and URL alphabets).
  */
-export function redactUrl(url: string): string {
-  // Hot path (twice per request line): skip each rewrite whose trigger is absent.
-  const hasUserinfo = url.includes("@");
-  const hasToken = url.includes("/_t/");
-  let out = url;
-  // A key pasted into the path (`/v1/sk-ant-oat01-…/messages`) is as secret as one in a header.
-  if (url.includes("sk-") || url.includes("AIza") || url.includes("ya29.")) {
-    out = out.replace(/(?<=\/)(?:sk-|ya29\.|AIza)[^/?#\s]*/g, (token) => redactOnce(token));
+function base64Cores(bytes: Buffer): string[] {
+  const cores = new Set<string>();
+  for (let align = 0; align < 3; align++) {
+    const encode = (fill: number) => Buffer.concat([Buffer.alloc(align, fill), bytes, Buffer.alloc(3, fill)]).toString("base64");
+    const [a, b, c] = [encode(0), encode(0xff), encode(0x55)];
+    let best = "";
+    let run = "";
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] === b[i] && a[i] === c[i]) {
+        run += a[i];
+        if (run.length > best.length) best = run;
+      } else run = "";
+    }
+    if (best.length >= 3) {
+      cores.add(best);
+      cores.add(best.replace(/\+/g, "-").replace(/\//g, "_"));
+    }
   }
-  if (hasUserinfo) {
-    out = out.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/i, (_m, scheme: string, userinfo: string) => `${scheme}${redactOnce(userinfo)}@`);
-  }
-  if (hasToken) out = out.replace(/\/_t\/([^/?#\s]+)/, (_m, token: string) => `/_t/${redactOnce(token)}`);
-  const q = out.indexOf("?");
-  if (q === -1) return out;
-  const query = out.slice(q + 1);
-  // Only names that could be secret (or percent-encoded, so unknown until decoded) need the full pass.
-  if (!QUERY_MAY_HOLD_SECRET.test(query)) return out;
-  const redacted = query.replace(/(^|&)([^=&]*)=([^&#]*)/g, (m, sep: string, name: string, value: string) =>
-    SECRET_QUERY_PARAM.test(decodeURIComponentSafe(name)) && value !== "" ? `${sep}${name}=${redactOnce(value)}` : m,
-  );
-  return `${out.slice(0, q + 1)}${redacted}`;
+  return [...cores];
 }
 
-/** A cheap superset of SECRET_QUERY_PARAM's names, or any percent-encoding. */
-const QUERY_MAY_HOLD_SECRET = /key|token|auth|secret|password|sig|%/i;
+/** Base prefixes whose base64 forms are looked for (a function: NO_SECRETS needs them before the shapes below). */
+function VENDOR_BASE64_CORES_LIST(): string[] {
+  return ["sk-", "ya29.", "AIza"].flatMap((p) => base64Cores(Buffer.from(p)));
+}
 
-/** `redactText` replaces known secrets before it redacts URLs: leave a value already redacted alone. */
+/**
+ * Whether `text` may hold one of the known secrets in some encoding (raw, a percent-escape, a
+ * base64 core): cheaper than `mayHoldSecret` when only those matter (the relay token in a header).
+ */
+export function mayHoldKnown(text: string, known: KnownSecrets): boolean {
+  if (known.secrets.length === 0) return false;
+  if (text.includes("%")) return true;
+  for (const s of known.secrets) {
+    if (text.length >= s.shortest && (text.includes(s.value) || s.base64Cores.some((core) => text.includes(core)))) return true;
+  }
+  return false;
+}
+
+/** Compile secrets known by value; values shorter than MIN_KNOWN_SECRET_LENGTH are ignored. */
+export function knownSecrets(values: Iterable<string | undefined>): KnownSecrets {
+  const seen = new Set<string>();
+  const secrets: KnownSecret[] = [];
+  for (const value of values) {
+    if (value === undefined || value.length < MIN_KNOWN_SECRET_LENGTH || seen.has(value)) continue;
+    seen.add(value);
+    const cores = base64Cores(Buffer.from(value));
+    secrets.push({ value, base64Cores: cores, shortest: Math.min(value.length, ...cores.map((c) => c.length)) });
+  }
+  // Longest first: a secret that contains another is replaced whole.
+  secrets.sort((a, b) => b.value.length - a.value.length);
+  if (secrets.length === 0) return NO_SECRETS;
+  return { secrets, base64Cores: [...VENDOR_BASE64_CORES_LIST(), ...secrets.flatMap((s) => s.base64Cores)], clean: new Set() };
+}
+
+/** The relay token alone as known secrets, compiled once per token. */
+let lastToken: { token: string | undefined; secrets: KnownSecrets } = { token: undefined, secrets: NO_SECRETS };
+export function tokenSecrets(token: string | undefined): KnownSecrets {
+  if (lastToken.token !== token) lastToken = { token, secrets: knownSecrets([token]) };
+  return lastToken.secrets;
+}
+
+// --- shapes ---------------------------------------------------------------------------------------
+
+/**
+ * A vendor token (§4), case-sensitive. A bare `sk-` needs a boundary before it (`task-force-…` is
+ * no key); the longer prefixes do not. At least 8 characters must follow the base prefix.
+ */
+const VENDOR_TOKEN = /(?:sk-(?=(?:ant|or|proj|svcacct|admin)-)|(?<![A-Za-z0-9])sk-|ya29\.|AIza)[A-Za-z0-9_.-]{8,}/g;
+
+const VENDOR_BASE64_CORES = VENDOR_BASE64_CORES_LIST();
+
+/** A string needs work only if it contains one of these (cheap, one compiled test each). */
+const TRIGGER = /sk-|ya29\.|AIza|[%@?]|\/_t\//;
+const VENDOR_BASE64_TRIGGER = new RegExp(VENDOR_BASE64_CORES.map((c) => c.replace(/[+/]/g, "\\$&")).join("|"));
+/** The shortest base64 text that can carry a vendor token (a prefix and 8 characters). */
+const SHORTEST_VENDOR_BASE64 = 15;
+
+/** Query parameter names whose values are credentials even when their shape is unknown (`?key=`). */
+const SECRET_QUERY_PARAM = /^(?:key|api[-_]?key|x-api-key|token|access[-_]?token|auth|authorization|secret|password|sig|signature|session)$/i;
+
+/** A redacted form, whole or cut after `len=N` by a match that stops at whitespace. */
+const REDACTED_FORM = /^[^…\s]*…\[len=\d+(?: #[0-9a-f]{6}\])?$/;
+
 function redactOnce(value: string): string {
-  // A URL match stops at whitespace, so the redacted form may arrive cut after `len=N`.
-  return /^[^…\s]*…\[len=\d+(?: #[0-9a-f]{6}\])?$/.test(value) ? value : redactToken(value);
+  return REDACTED_FORM.test(value) ? value : redactToken(value);
 }
+
+interface Span {
+  start: number;
+  end: number;
+  /** The secret found (decoded when it sat encoded). */
+  secret: string;
+  replacement: string;
+}
+
+function applySpans(text: string, spans: Span[]): string {
+  if (spans.length === 0) return text;
+  spans.sort((a, b) => a.start - b.start || b.end - a.end);
+  let out = "";
+  let at = 0;
+  for (const span of spans) {
+    if (span.start < at) continue; // inside one already replaced
+    out += text.slice(at, span.start) + span.replacement;
+    at = span.end;
+  }
+  return out + text.slice(at);
+}
+
+/** Secrets in plain text: vendor shapes and known values, as spans of `text`. */
+function plainSpans(text: string, known: KnownSecrets, spans: Span[], map?: number[]): void {
+  const at = (i: number) => (map === undefined ? i : map[i]!);
+  for (const { value } of known.secrets) {
+    for (let i = text.indexOf(value); i !== -1; i = text.indexOf(value, i + value.length)) {
+      spans.push({ start: at(i), end: at(i + value.length), secret: value, replacement: redactToken(value) });
+    }
+  }
+  if (text.includes("sk-") || text.includes("ya29.") || text.includes("AIza")) {
+    VENDOR_TOKEN.lastIndex = 0;
+    for (let m = VENDOR_TOKEN.exec(text); m !== null; m = VENDOR_TOKEN.exec(text)) {
+      const end = m.index + m[0].length;
+      // Already redacted (`sk-ant-oat01-…[len=…`): the prefix alone is public.
+      if (text.startsWith("…[len=", end)) continue;
+      spans.push({ start: at(m.index), end: at(end), secret: m[0], replacement: redactToken(m[0]) });
+    }
+  }
+}
+
+const PERCENT = /%[0-9A-Fa-f]{2}/;
+
+/**
+ * The text with every `%XX` decoded (as one byte, latin1: every secret is ASCII), repeatedly for
+ * doubly encoded text, and where each decoded character came from in the original.
+ */
+function percentDecode(text: string): { decoded: string; map: number[] } {
+  let current = text;
+  let map = Array.from({ length: text.length + 1 }, (_, i) => i);
+  for (let pass = 0; pass < 3 && PERCENT.test(current); pass++) {
+    let decoded = "";
+    const next: number[] = [];
+    for (let i = 0; i < current.length; ) {
+      next.push(map[i]!);
+      if (current.charCodeAt(i) === 37 /* % */ && PERCENT.test(current.slice(i, i + 3))) {
+        decoded += String.fromCharCode(Number.parseInt(current.slice(i + 1, i + 3), 16));
+        i += 3;
+      } else {
+        decoded += current[i];
+        i += 1;
+      }
+    }
+    next.push(map[current.length]!);
+    current = decoded;
+    map = next;
+  }
+  return { decoded: current, map };
+}
+
+const BASE64_RUN = /[A-Za-z0-9+/_-]{12,}={0,2}/g;
+
+/** Base64 blobs that decode to text holding a secret: the blob (from its aligned start) is replaced. */
+function base64Spans(text: string, known: KnownSecrets, spans: Span[], map?: number[]): void {
+  const at = (i: number) => (map === undefined ? i : map[i]!);
+  const cores = known.base64Cores;
+  if (!cores.some((core) => text.includes(core))) return;
+  BASE64_RUN.lastIndex = 0;
+  for (let m = BASE64_RUN.exec(text); m !== null; m = BASE64_RUN.exec(text)) {
+    const run = m[0];
+    if (!cores.some((core) => run.includes(core))) continue;
+    for (let offset = 0; offset < 4; offset++) {
+      const blob = run.slice(offset);
+      const decoded = Buffer.from(blob, "base64").toString("latin1");
+      const found: Span[] = [];
+      plainSpans(decoded, known, found);
+      if (found.length === 0) continue;
+      // A blob that is exactly one secret is shown as that secret; anything else as the blob.
+      const whole = found.length === 1 && found[0]!.start === 0 && found[0]!.end === decoded.length;
+      // No break: a run may join blobs at different alignments (`/blobA/blobB` in a path).
+      for (const f of found) {
+        spans.push({ start: at(m.index + offset), end: at(m.index + run.length), secret: f.secret, replacement: whole ? f.replacement : redactToken(blob) });
+      }
+    }
+  }
+}
+
+const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/gi;
+const SESSION_PREFIX = /\/_t\/([^/?#\s]+)/g;
+const QUERY_PARAM = /([?&;])([^=&?#\s"'<>]*)=([^&#\s"'<>]*)/g;
 
 function decodeURIComponentSafe(text: string): string {
   try {
@@ -85,19 +275,83 @@ function decodeURIComponentSafe(text: string): string {
   }
 }
 
-/**
- * Replace every occurrence of the given secrets in free text (error messages from libraries,
- * which may quote a URL or header), in raw, URL-encoded and base64 form, then redact URLs.
- */
-export function redactText(text: string, secrets: Iterable<string>): string {
+/** What has no shape but sits where a secret goes in a URL. */
+function redactUrlParts(text: string): string {
   let out = text;
-  for (const secret of secrets) {
-    if (secret.length < 4) continue;
-    for (const form of new Set([secret, encodeURIComponent(secret), Buffer.from(secret).toString("base64")])) {
-      if (out.includes(form)) out = out.split(form).join(redactToken(secret));
-    }
+  if (out.includes("@")) out = out.replace(USERINFO, (_m, scheme: string, userinfo: string) => `${scheme}${redactOnce(userinfo)}@`);
+  if (out.includes("/_t/")) out = out.replace(SESSION_PREFIX, (_m, token: string) => `/_t/${redactOnce(token)}`);
+  if (out.includes("?")) {
+    out = out.replace(QUERY_PARAM, (m, sep: string, name: string, value: string) =>
+      value !== "" && SECRET_QUERY_PARAM.test(decodeURIComponentSafe(name)) ? `${sep}${name}=${redactOnce(value)}` : m,
+    );
   }
-  // A scheme starts where no scheme character precedes it: without the look-behind a long run of
-  // letters (a 1 MiB prompt) is retried from every position, quadratic in its length.
-  return out.replace(/(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (url) => redactUrl(url));
+  return out;
+}
+
+/**
+ * The printable form of any text: every secret in it, by shape or known value, raw, percent-
+ * encoded or base64, replaced by its redacted form. Idempotent.
+ *
+ * @example redact(`GET /v1/messages?q=${token}`) // "GET /v1/messages?q=sk-ant-oat01-…[len=108 #3fa91c]"
+ */
+export function redact(text: string, known: KnownSecrets = NO_SECRETS): string {
+  if (!mayHoldSecret(text, known) || known.clean.has(text)) return text;
+  const out = redactUrlParts(scan(text, known).text);
+  if (out === text && text.length <= CLEAN_TEXT_LIMIT) {
+    if (known.clean.size >= CLEAN_CACHE_LIMIT) known.clean.clear();
+    known.clean.add(text);
+  }
+  return out;
+}
+
+const CLEAN_TEXT_LIMIT = 512;
+const CLEAN_CACHE_LIMIT = 1024;
+
+/** The cheap test: false means `text` holds no secret by shape or known value. */
+export function mayHoldSecret(text: string, known: KnownSecrets = NO_SECRETS): boolean {
+  if (TRIGGER.test(text)) return true;
+  if (text.length >= SHORTEST_VENDOR_BASE64 && VENDOR_BASE64_TRIGGER.test(text)) return true;
+  for (const s of known.secrets) {
+    if (text.length >= s.shortest && (text.includes(s.value) || s.base64Cores.some((core) => text.includes(core)))) return true;
+  }
+  return false;
+}
+
+/**
+ * Find every secret in two passes — plain (raw and percent-decoded), then base64 in what the first
+ * pass left (a base64 blob glued to a raw token would otherwise start inside the token's span) —
+ * and return the text with each replaced, and what was found.
+ */
+function scan(text: string, known: KnownSecrets): { text: string; secrets: Span[] } {
+  const found: Span[] = [];
+  const pass = (input: string, finder: typeof plainSpans): string => {
+    const spans: Span[] = [];
+    finder(input, known, spans);
+    if (input.includes("%")) {
+      const { decoded, map } = percentDecode(input);
+      if (decoded.length !== input.length) finder(decoded, known, spans, map);
+    }
+    found.push(...spans);
+    return applySpans(input, spans);
+  };
+  return { text: pass(pass(text, plainSpans), base64Spans), secrets: found };
+}
+
+/**
+ * Every secret in `text`, decoded: vendor tokens (§4 shapes) and known values, wherever and
+ * however encoded they sit. The header and target policies use it to decide where a value may go.
+ */
+export function secretsIn(text: string, known: KnownSecrets = NO_SECRETS): string[] {
+  if (!mayHoldSecret(text, known) || known.clean.has(text)) return [];
+  return [...new Set(scan(text, known).secrets.map((s) => s.secret))];
+}
+
+/** `redact` for a URL or request target (the same function; the name says what the caller holds). */
+export function redactUrl(url: string, known: KnownSecrets = NO_SECRETS): string {
+  return redact(url, known);
+}
+
+/** `redact` with secrets given as plain values (error messages from libraries, crash output). */
+export function redactText(text: string, secrets: Iterable<string>): string {
+  return redact(text, knownSecrets(secrets));
 }

@@ -11,7 +11,7 @@ import type { Dispatcher } from "undici";
 import type { ResolvedConfig, ResolvedProvider } from "../config/resolve.js";
 import type { RequestRecord } from "../log/record.js";
 import { responseHeadersToRelay } from "../policy/hop-by-hop.js";
-import { redactText } from "../policy/redact.js";
+import { redact, type KnownSecrets } from "../policy/redact.js";
 import { apiShapeFor, errorBody, errorEvent, type RelayErrorCode } from "./api-errors.js";
 import { endAfterDrain } from "./request-body.js";
 import { guarded, type RelayObserver } from "./observer.js";
@@ -31,8 +31,8 @@ export interface Exchange {
   timeouts: ResolvedConfig["timeouts"];
   /** Set by the server when the shutdown deadline cuts what is still in flight. */
   shutdown: { reason?: string };
-  /** Values to scrub from error messages (the relay token; provider keys are added here). */
-  secrets: string[];
+  /** Secrets to scrub from error messages (the relay token, every configured key). */
+  secrets: KnownSecrets;
   /** Told of the response head and each body chunk (inspector capture); never awaited. */
   observer?: RelayObserver | undefined;
   onDone: (record: RequestRecord) => void;
@@ -164,7 +164,7 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
     const failure: Failure = shutdown
       ? { status: 503, code: "shutting_down", message: shutdown }
       : describeUpstreamFailure(error, provider.origin);
-    failure.message = redactText(failure.message, this.x.secrets);
+    failure.message = redact(failure.message, this.x.secrets);
     record.error = failure.message;
     const shape = apiShapeFor(provider.kind, this.x.path);
     if (!res.headersSent) {
@@ -223,7 +223,6 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 export function forwardExchange(x: Exchange): void {
-  if (x.provider.apiKey) x.secrets.push(x.provider.apiKey.reveal());
   // A body stream that fails (client gone, over the limit) fails the dispatch: onResponseError.
   const handler = new ExchangeHandler(x);
   x.dispatcher.dispatch(

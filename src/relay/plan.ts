@@ -1,20 +1,26 @@
 /**
  * One request's plan: which provider, which upstream URL, which headers. Pure, and the only
- * place these three are put together, so the live relay and `explain` cannot disagree.
+ * place these are put together, so the live relay and `explain` cannot disagree. The target
+ * (path and query) is policy like the headers (§8): normalised before routing, cleaned for the
+ * chosen provider after.
  */
-import type { ResolvedConfig, ResolvedProvider } from "../config/resolve.js";
+import { configSecrets, type ResolvedConfig, type ResolvedProvider } from "../config/resolve.js";
 import { decideHeaders, printableHeaderValue, type Decision, type HeaderPlan } from "../policy/headers.js";
 import type { HeaderMap } from "../policy/hop-by-hop.js";
+import { redact, type KnownSecrets } from "../policy/redact.js";
+import { decideTarget, readTarget, type Target, type TargetRefusal } from "../policy/target.js";
 import { routeRequest, type RouteChoice } from "../routing/route.js";
 import type { ApiShape, RelayErrorCode } from "./api-errors.js";
 
 export interface PlanInput {
-  /** Path without query, relay token prefix already removed. */
+  /** Path as received, without query (any `/_t/<token>` prefix is taken off here). */
   path: string;
   /** `?…` or "". */
   query: string;
   /** The request method; count_tokens answers apply to POST only. Defaults to POST. */
   method?: string | undefined;
+  /** The target already read (the relay reads it first, to check the presented tokens). */
+  target?: Target | undefined;
   headers: HeaderMap;
   model?: string | undefined;
   config: ResolvedConfig;
@@ -22,10 +28,19 @@ export interface PlanInput {
   via?: string | undefined;
 }
 
+/** The secrets a plan redacts: the config's keys and token, and the relay token. */
+export function planSecrets(config: ResolvedConfig, relayToken: string | undefined): KnownSecrets {
+  return configSecrets(config, relayToken);
+}
+
 export interface RequestPlan {
   route: RouteChoice;
   /** Path and query to request from the provider's origin. */
   upstreamPath: string;
+  /** The upstream URL as logs and `explain` show it, secrets redacted. */
+  upstreamDisplay: string;
+  /** What became of the path and query parameters (only what changed), recorded like header decisions. */
+  targetDecisions: Decision[];
   headers: HeaderPlan;
   /** Query parameters dropped before forwarding (`query.remove`), one strip decision each. */
   query: Decision[];
@@ -104,18 +119,38 @@ export function relayAnswerFor(provider: ResolvedProvider, method: string, upstr
   return undefined;
 }
 
-/** The plan, or undefined when no provider serves this request (404). */
-export function planRequest(input: PlanInput): RequestPlan | undefined {
-  const route = routeRequest({ path: input.path, headers: input.headers, model: input.model }, input.config);
+export type { TargetRefusal } from "../policy/target.js";
+
+export function isRefusal(plan: RequestPlan | TargetRefusal | undefined): plan is TargetRefusal {
+  return plan !== undefined && "refused" in plan;
+}
+
+/** The plan; a refusal (400) for a target that may not be relayed; undefined when no provider serves it (404). */
+export function planRequest(input: PlanInput): RequestPlan | TargetRefusal | undefined {
+  const target = input.target ?? readTarget(input.path, input.query, input.relayToken);
+  if ("refused" in target) return target;
+  const route = routeRequest({ path: target.path, headers: input.headers, model: input.model }, input.config);
   if (!route) return undefined;
+  const secrets = planSecrets(input.config, input.relayToken);
+  const upstream = decideTarget(route.upstreamPath, target.query, route.provider, secrets);
+  if ("refused" in upstream) return upstream;
   const headers = decideHeaders({
     headers: input.headers,
     provider: route.provider,
     relayToken: input.relayToken,
+    secrets,
     via: input.via,
   });
-  const { query, decisions } = removeQueryParams(input.query, route.provider.queryRemove, route.provider.name);
-  const plan: RequestPlan = { route, upstreamPath: `${route.provider.pathPrefix}${route.upstreamPath}${query}`, headers, query: decisions };
+  const removed = removeQueryParams(upstream.query, route.provider.queryRemove, route.provider.name);
+  const upstreamPath = `${upstream.path}${removed.query}`;
+  const plan: RequestPlan = {
+    route,
+    upstreamPath,
+    upstreamDisplay: redact(`${route.provider.origin}${upstreamPath}`, secrets),
+    targetDecisions: target.decisions.length === 0 ? upstream.decisions : [...target.decisions, ...upstream.decisions],
+    headers,
+    query: removed.decisions,
+  };
   const relayAnswer = relayAnswerFor(route.provider, (input.method ?? "POST").toUpperCase(), route.upstreamPath);
   if (relayAnswer !== undefined) plan.relayAnswer = relayAnswer;
   return plan;

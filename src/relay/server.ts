@@ -11,13 +11,14 @@ import { performance } from "node:perf_hooks";
 import type { Dispatcher } from "undici";
 import type { ResolvedConfig, ResolvedProvider } from "../config/resolve.js";
 import type { RequestRecord } from "../log/record.js";
-import { redactUrl } from "../policy/redact.js";
+import { redact } from "../policy/redact.js";
 import { routesNeedModel } from "../routing/route.js";
 import { VERSION } from "../version.js";
 import { apiShapeFor, errorBody, type ApiShape, type RelayErrorCode } from "./api-errors.js";
 import { forwardExchange } from "./forward.js";
 import { upstreamDispatcher } from "./upstream-dispatcher.js";
-import { planRequest } from "./plan.js";
+import { readTarget, type Target } from "../policy/target.js";
+import { isRefusal, planRequest, planSecrets } from "./plan.js";
 import { isLoopbackHost } from "../net/loopback.js";
 import { allowedHosts, isLoopbackOrigin, isWildcardHost, takePathToken, tokenAccepted } from "./guards.js";
 import { guarded, type RelayObserver, type RelayTokenCheck, type ReservedPathHandler } from "./observer.js";
@@ -98,6 +99,8 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
   const requestedPort = options.port ?? config.port;
   const token = options.token ?? config.token?.reveal();
   const needModel = routesNeedModel(config);
+  // Every secret this relay knows by value, for every string it prints (§8).
+  const secrets = planSecrets(config, token);
   const instance = randomBytes(4).toString("hex");
   const viaEntry = `1.1 llm-relay-${instance}`;
   const maxBodyBytes = config.limits.maxBodyBytes;
@@ -157,7 +160,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
   ) => {
     const path = takePathToken((req.url ?? "/").split("?")[0]!).path;
     // Messages may quote the path, where a client may have pasted a key: the redacted form only.
-    const safeMessage = redactUrl(message);
+    const safeMessage = redact(message, secrets);
     const body = errorBody(shape ?? apiShapeFor(provider?.kind, path), status, code, safeMessage);
     // The request body (if any) is not relayed: the connection closes after this answer. A refused
     // body is drained first (bounded), so a client still uploading reads the 413, not a reset (§8).
@@ -204,9 +207,13 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     const queryAt = rawUrl.indexOf("?");
     const rawPath = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
     const query = queryAt === -1 ? "" : rawUrl.slice(queryAt);
-    const { path, token: pathToken } = takePathToken(rawPath);
+    // The target is policy (§8): token prefixes taken off, dot segments resolved, before anything looks at the path.
+    const target = readTarget(rawPath, query, token);
+    const refused = "refused" in target ? target : undefined;
+    const path = refused ? takePathToken(rawPath).path : (target as Target).path;
+    const presented = (refused ? refused.presented : (target as Target).presented) ?? [];
 
-    if (path === "/_relay/health" && (req.method === "GET" || req.method === "HEAD")) {
+    if (!refused && path === "/_relay/health" && (req.method === "GET" || req.method === "HEAD")) {
       const body = JSON.stringify({ ok: true, version: VERSION, providers: [...config.providers.keys()] });
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
       res.end(req.method === "HEAD" ? undefined : body);
@@ -214,26 +221,28 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
       return settle(record, false);
     }
     const headerToken = req.headers["x-llm-relay-token"];
-    const presented = Array.isArray(headerToken) ? headerToken[0] : headerToken;
+    const fromHeader = Array.isArray(headerToken) ? headerToken[0] : headerToken;
+    // Every token presented must be this relay's (a doubled prefix included).
     const tokenCheck: RelayTokenCheck =
       token === undefined
         ? "none-configured"
-        : tokenAccepted(token, pathToken, presented)
-          ? "accepted"
-          : pathToken === undefined && presented === undefined
-            ? "missing"
+        : presented.length === 0 && fromHeader === undefined
+          ? "missing"
+          : (presented.length === 0 ? tokenAccepted(token, undefined, fromHeader) : presented.every((p) => tokenAccepted(token, p, fromHeader)))
+            ? "accepted"
             : "refused";
-    const reserved = path.startsWith("/_relay/") || path === "/_relay";
+    const reserved = !refused && (path.startsWith("/_relay/") || path === "/_relay");
     if (reserved && reservedPaths) {
       // Not traffic: the page and its API make no request records (and are never captured).
       settle(record, false);
-      const mount = pathToken === undefined ? "" : `/_t/${pathToken}`;
+      const mount = presented.length === 0 ? "" : `/_t/${presented[0]}`;
       reservedPaths(req, res, { path, query, mount, relayToken: tokenCheck });
       return;
     }
     if (tokenCheck === "missing" || tokenCheck === "refused") {
       return fail(401, "token_required", "this relay requires its token (path prefix /_t/<token> or header x-llm-relay-token)");
     }
+    if (refused) return fail(refused.refused.status, refused.refused.code, refused.refused.message);
     if (reserved) return fail(404, "no_route", `${path} is reserved by the relay`);
     const via = req.headers.via;
     if (via !== undefined && via.includes(viaEntry)) {
@@ -264,20 +273,22 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     }
     if (model !== undefined) record.model = model;
 
-    const plan = planRequest({ path, query, method: req.method, headers: req.headers, model, config, relayToken: token, via: viaEntry });
+    const plan = planRequest({ path, query, target: target as Target, method: req.method, headers: req.headers, model, config, relayToken: token, via: viaEntry });
     if (!plan) {
       return fail(404, "no_route", `no provider for ${req.method} ${path}: add a route or a defaultProvider to the config`);
     }
+    if (isRefusal(plan)) return fail(plan.refused.status, plan.refused.code, plan.refused.message);
     const { provider } = plan.route;
     record.provider = provider.name;
     record.route = plan.route.matchedBy;
-    record.decisions = plan.query.length === 0 ? plan.headers.decisions : [...plan.headers.decisions, ...plan.query];
+    const decisions = plan.targetDecisions.length === 0 ? plan.headers.decisions : [...plan.targetDecisions, ...plan.headers.decisions];
+    record.decisions = plan.query.length === 0 ? decisions : [...decisions, ...plan.query];
     if (plan.relayAnswer) {
       // The relay answers itself (§3 unavailable provider, §10 countTokens: false): nothing leaves.
       const { status, code, message, shape } = plan.relayAnswer;
       return fail(status, code, message, provider, shape);
     }
-    record.upstream = redactUrl(`${provider.origin}${plan.upstreamPath}`);
+    record.upstream = plan.upstreamDisplay;
     if (observer) {
       const facts = { rawHeaders: req.rawHeaders, target: rawUrl, oauthForwarded: plan.headers.oauthForwarded, providerKind: provider.kind };
       guarded(() => observer.requestStart(record, facts));
@@ -303,7 +314,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
       record,
       started,
       timeouts,
-      secrets: token === undefined ? [...extraSecrets] : [token, ...extraSecrets],
+      secrets,
       observer,
       onDone: finishRecord,
     });
@@ -326,7 +337,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
         time: new Date().toISOString(),
         id: ++requestSeq,
         method: req.method ?? "GET",
-        path: redactUrl(req.url ?? "/"),
+        path: redact(req.url ?? "/", secrets),
         status: 0,
         stream: false,
         durationMs: 0,

@@ -4,8 +4,10 @@
  * match wins; (3) built-in rules (Anthropic requests → `anthropic`, OpenAI paths → `openai`);
  * (4) `defaultProvider`. No match: undefined (the relay answers 404).
  */
-import type { ResolvedConfig, ResolvedProvider, ResolvedRoute } from "../config/resolve.js";
+import { configSecrets, type ResolvedConfig, type ResolvedProvider, type ResolvedRoute } from "../config/resolve.js";
+import { printableHeaderValue } from "../policy/headers.js";
 import type { HeaderMap } from "../policy/hop-by-hop.js";
+import { NO_SECRETS, redact, type KnownSecrets } from "../policy/redact.js";
 import { isAnthropicPath, isOpenAIPath, pathHasPrefix } from "./api-paths.js";
 
 export interface RequestFacts {
@@ -42,12 +44,20 @@ function routeMatches(route: ResolvedRoute, facts: RequestFacts): boolean {
   return true;
 }
 
-function describeRoute(route: ResolvedRoute, index: number): string {
+/**
+ * A route's conditions as printed (records, `explain`, the banner, `config`). A route may match
+ * on a credential header (`header: { "x-api-key": "sk-ant-…" }`): its value is shown redacted.
+ */
+export function routeConditions(route: ResolvedRoute, secrets: KnownSecrets = NO_SECRETS): string[] {
   const parts: string[] = [];
-  if (route.model !== undefined) parts.push(`model ${route.model}`);
-  if (route.path !== undefined) parts.push(`path ${route.path}`);
-  if (route.header) parts.push(...route.header.map(([n, v]) => `header ${n}: ${v}`));
-  return `routes[${index}] (${parts.join(", ")})`;
+  if (route.model !== undefined) parts.push(redact(`model ${route.model}`, secrets));
+  if (route.path !== undefined) parts.push(redact(`path ${route.path}`, secrets));
+  if (route.header) parts.push(...route.header.map(([n, v]) => `header ${n}: ${printableHeaderValue(n, v, secrets)}`));
+  return parts;
+}
+
+function describeRoute(route: ResolvedRoute, index: number, config: ResolvedConfig): string {
+  return `routes[${index}] (${routeConditions(route, configSecrets(config)).join(", ")})`;
 }
 
 export function routeRequest(facts: RequestFacts, config: ResolvedConfig): RouteChoice | undefined {
@@ -68,7 +78,7 @@ export function routeRequest(facts: RequestFacts, config: ResolvedConfig): Route
   for (let i = 0; i < config.routes.length; i++) {
     const route = config.routes[i]!;
     if (routeMatches(route, facts)) {
-      return { provider: providers.get(route.provider)!, upstreamPath: path, matchedBy: describeRoute(route, i) };
+      return { provider: providers.get(route.provider)!, upstreamPath: path, matchedBy: describeRoute(route, i, config) };
     }
   }
 

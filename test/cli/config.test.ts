@@ -99,7 +99,7 @@ describe("config (pretty)", () => {
     expect(out).toMatch(/^config\s+.*relay\.json \(--config\)$/m);
     expect(out).toMatch(/^listen\s+127\.0\.0\.1:9100$/m);
     expect(out).toMatch(/^token\s+…\[len=43 #[0-9a-f]{6}\] \(env MY_RELAY_TOKEN\)$/m);
-    expect(out).toMatch(/openrouter\s+https:\/\/openrouter\.ai\/api\s+anthropic, oauth strip, apiKey sk-or-v1-…\[len=\d+ #[0-9a-f]{6}\] \(env OPENROUTER_API_KEY\) → bearer/);
+    expect(out).toMatch(/openrouter\s+https:\/\/openrouter\.ai\/api\s+anthropic, oauth strip, clientKeys forward, apiKey sk-or-v1-…\[len=\d+ #[0-9a-f]{6}\] \(env OPENROUTER_API_KEY\) → bearer/);
     expect(out).toMatch(/headers\.set x-title: my app; x-gateway-auth: …\[len=/);
     // Routes in order, numbered as they are tried.
     const routes = out.slice(out.indexOf("routes"));

@@ -172,6 +172,7 @@ describe("explain output", () => {
     expect(out).toContain(`config    ${configFile} (--config)`);
     expect(out).toContain("request   POST /v1/messages?beta=true  model claude-3-5-haiku-20241022");
     expect(out).toMatch(/^provider  thirdparty \(anthropic\) via routes\[0\] \(model claude-3-5-haiku\*\)$/m);
+    expect(out).toMatch(/^trust     oauth strip, clientKeys strip$/m);
     expect(out).toContain(`upstream  ${upstream.url}/thirdparty/v1/messages?beta=true`);
     expect(out).toMatch(/^ {2}authorization\s+withhold\s+Bearer sk-ant-oat01-…\[len=108 #[0-9a-f]{6}\]\s+\(Anthropic OAuth token is not trusted/m);
     expect(out).toMatch(/^ {2}anthropic-beta\s+rewrite\s+x-1\s+\(removed oauth-2025-04-20/m);

@@ -25,7 +25,7 @@ import {
   RELAY_TOKEN,
 } from "../fixtures/tokens.js";
 import { send } from "../helpers/client.js";
-import { cleanEnv, startCli, type CliResult } from "../helpers/cli.js";
+import { cleanEnv, runCli, startCli, type CliResult } from "../helpers/cli.js";
 import { mockedDefaults } from "../helpers/relay.js";
 import { startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
 
@@ -49,6 +49,11 @@ beforeAll(async () => {
         // nothing listens on port 1: the relay's own 502 and its error text are checked too
         dead: { kind: "anthropic", baseUrl: "http://127.0.0.1:1/dead" },
       },
+      // a route that matches on a credential: its value is printed in the banner, config and every record's route
+      routes: [
+        { header: { "x-api-key": ANTHROPIC_API_KEY }, provider: "anthropic" },
+        { header: { "x-team": `t-${OPENROUTER_KEY}` }, provider: "anthropic" },
+      ],
     }),
   );
 });
@@ -80,6 +85,17 @@ const probes: Probe[] = [
   // refused: wrong token in the path, the real one in a header; and a secret-bearing unknown path
   { path: `/_t/${RELAY_TOKEN.slice(0, -1)}x/v1/messages`, headers: { "x-api-key": ANTHROPIC_API_KEY } },
   { path: `${T}/_relay/nothing?token=${RELAY_TOKEN}`, headers: { authorization: `Bearer ${OAUTH_TOKEN}` } },
+  // issue 12: the token in a non-credential header, in shapes a fixed rule missed (printed even on withhold lines)
+  { path: `${T}/thirdparty/v1/messages`, headers: { "x-a": `<${OAUTH_TOKEN}>`, "x-b": `id(${OAUTH_TOKEN_2})`, "x-c": `[${OAUTH_TOKEN}]`, referer: `http://127.0.0.1:9/cb/${OAUTH_TOKEN}` } },
+  { path: `${T}/v1/messages`, headers: { "x-a": `<${OAUTH_TOKEN}>`, referer: `http://127.0.0.1:9/cb/${OAUTH_TOKEN_2}`, "x-d": Buffer.from(`u:${OPENAI_KEY}`).toString("base64") } },
+  // query parameters under names no list holds, and path segments
+  { path: `${T}/v1/messages?x-api-key=${ANTHROPIC_API_KEY}&anthropic_api_key=${OPENAI_KEY}`, headers: {} },
+  { path: `${T}/v1/messages?q=${OAUTH_TOKEN}&authorization=Bearer%20${OAUTH_TOKEN_2}`, headers: {} },
+  { path: `${T}/v1/messages;${OAUTH_TOKEN}`, headers: {} },
+  { path: `${T}/v1/key=${GOOGLE_API_KEY}/messages`, headers: {} },
+  { path: `${T}/v1/messages?q=${OPENROUTER_KEY.replace(/-/g, "%2D")}`, headers: {} },
+  // the relay token twice, and as a query value
+  { path: `${T}${T}/v1/messages?session=${RELAY_TOKEN}`, headers: {} },
 ];
 
 /** Requests that make a record: the one under /_relay/ is the inspector's, not traffic. */
@@ -118,6 +134,9 @@ describe("no secret in any output of start", () => {
     const { result, log } = await runStart(["--verbose"]);
     const everything = `${result.stdout}\n${result.stderr}\n${log}`;
     expect(findLeaks(everything)).toEqual([]);
+    // the banner showed the credential route, redacted
+    expect(`${result.stdout}${result.stderr}`).toMatch(/header x-api-key: sk-ant-api03-…\[len=108 #[0-9a-f]{6}\] → anthropic/);
+    expect(`${result.stdout}${result.stderr}`).toMatch(/header x-team: t-sk-or-v1-…\[len=73 #[0-9a-f]{6}\] → anthropic/);
     expect(result.code).toBe(0);
     // the decisions were printed, redacted
     expect(result.stdout).toMatch(/authorization\s+forward\s+Bearer sk-ant-oat01-…\[len=108 #[0-9a-f]{6}\]/);
@@ -154,7 +173,62 @@ describe("no secret in any output of start", () => {
     const first = records[0]!;
     expect(first.decisions!.find((d) => d.header === "authorization")).toMatchObject({ action: "forward" });
     expect(first.decisions!.find((d) => d.header === "connection")).toMatchObject({ action: "strip" });
+    // the route that matched on a credential is named redacted
+    expect(records.map((r) => (r as { route?: string }).route).filter((r) => r?.startsWith("routes[0]"))[0]).toMatch(/^routes\[0\] \(header x-api-key: sk-ant-api03-…\[len=108/);
     const injected = records.find((r) => r.provider === "injected")!;
     expect(injected.decisions!.find((d) => d.header === "x-api-key")).toMatchObject({ action: "set" });
+  });
+});
+
+describe("no secret in the other outputs (issue 12)", () => {
+  const env = (extra: NodeJS.ProcessEnv = {}) => cleanEnv(home, { TEST_INJECTED_KEY: INJECTED_KEY, ...extra });
+
+  it("config and config --json show a credential route redacted", async () => {
+    for (const flags of [[], ["--json"]]) {
+      const result = await runCli(["config", "-c", configFile, ...flags], { env: env(), cwd: home });
+      expect(result.code, result.stderr).toBe(0);
+      expect(findLeaks(`${result.stdout}\n${result.stderr}`)).toEqual([]);
+      expect(result.stdout).toMatch(/sk-ant-api03-…\[len=108 #[0-9a-f]{6}\]/);
+    }
+  });
+
+  it("doctor shows ANTHROPIC_BASE_URL, OPENAI_BASE_URL and HTTPS_PROXY with their secrets redacted", async () => {
+    const result = await runCli(["doctor"], {
+      env: env({
+        ANTHROPIC_BASE_URL: `https://gw.example/v1?x-api-key=${ANTHROPIC_API_KEY}`,
+        OPENAI_BASE_URL: `https://gw.example/key=${OPENAI_KEY}/v1`,
+        HTTPS_PROXY: `http://proxy.example:3128/${OAUTH_TOKEN}?q=${encodeURIComponent(GOOGLE_OAUTH)}`,
+        NO_PROXY: "127.0.0.1,localhost",
+      }),
+      cwd: home,
+      timeoutMs: 30_000,
+    });
+    expect(findLeaks(`${result.stdout}\n${result.stderr}`)).toEqual([]);
+    expect(result.stdout).toContain("ANTHROPIC_BASE_URL");
+    expect(result.stdout).toMatch(/x-api-key=sk-ant-api03-…\[len=108/);
+    expect(result.stdout).toMatch(/HTTPS_PROXY=http:\/\/proxy\.example:3128\/sk-ant-oat01-…\[len=108/);
+  });
+
+  it.each([
+    ["?x-api-key=", `/v1/messages?x-api-key=${ANTHROPIC_API_KEY}`],
+    ["?q= and ?anthropic_api_key=", `/v1/messages?q=${OAUTH_TOKEN}&anthropic_api_key=${OPENAI_KEY}`],
+    ["a ;segment", `/v1/messages;${OAUTH_TOKEN_2}`],
+    ["a key= segment", `/v1/key=${GOOGLE_API_KEY}/messages`],
+    ["the relay token twice and as ?session=", `/_t/${RELAY_TOKEN}/_t/${RELAY_TOKEN}/v1/messages?session=${RELAY_TOKEN}`],
+  ])("explain --path with %s prints no secret (text and --json)", async (_label, target) => {
+    for (const flags of [[], ["--json"]]) {
+      const result = await runCli(["explain", "-c", configFile, "--path", target, ...flags], { env: env({ LLM_RELAY_TOKEN: RELAY_TOKEN }), cwd: home });
+      expect(findLeaks(`${result.stdout}\n${result.stderr}`), result.stdout).toEqual([]);
+    }
+  });
+
+  it("exec's warning about a replaced ANTHROPIC_BASE_URL prints no secret", async () => {
+    const result = await runCli(["exec", "-c", configFile, "--", "node", "-e", ""], {
+      env: env({ ANTHROPIC_BASE_URL: `https://gw.example/anthropic?anthropic_api_key=${ANTHROPIC_API_KEY}&q=${OAUTH_TOKEN}`, OPENAI_BASE_URL: `https://gw.example/${OPENAI_KEY}/v1` }),
+      cwd: home,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/ANTHROPIC_BASE_URL is set \(https:\/\/gw\.example\/anthropic\?anthropic_api_key=sk-ant-api03-…/);
+    expect(findLeaks(`${result.stdout}\n${result.stderr}`)).toEqual([]);
   });
 });

@@ -27,6 +27,11 @@ export interface SendOptions {
   body?: Buffer | string | Array<Buffer | string>;
   /** Leave the request open after `body` (the test writes more, or disconnects mid-body). */
   keepOpen?: boolean;
+  /**
+   * Send this request target byte for byte instead of the URL's: a URL string is normalised by
+   * WHATWG parsing (`/a/../b` → `/b`, `%2e%2e` → `..`), which a raw client need not do.
+   */
+  rawTarget?: string;
 }
 
 export function sha256(data: Buffer | string): string {
@@ -38,7 +43,11 @@ export function open(url: string, options: SendOptions = {}): { req: ClientReque
   const { body } = options;
   const headers: Record<string, string> = { ...options.headers };
   if (body !== undefined && !Array.isArray(body)) headers["content-length"] ??= String(Buffer.byteLength(body));
-  const req = http.request(url, { method: options.method ?? (body === undefined ? "GET" : "POST"), headers, agent: false });
+  const method = options.method ?? (body === undefined ? "GET" : "POST");
+  const req =
+    options.rawTarget === undefined
+      ? http.request(url, { method, headers, agent: false })
+      : http.request({ hostname: new URL(url).hostname.replace(/^\[|\]$/g, ""), port: new URL(url).port, path: options.rawTarget, method, headers, agent: false });
   const response = new Promise<IncomingMessage>((resolve, reject) => {
     req.on("response", resolve);
     req.on("error", reject);

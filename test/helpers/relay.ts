@@ -9,12 +9,15 @@ export interface TestRelay extends RelayHandle {
   waitForRecords(count: number, timeoutMs?: number): Promise<RequestRecord[]>;
 }
 
-/** Providers `anthropic` (trusted with OAuth) and `openai` both pointed at the mock upstream. */
+/**
+ * Providers `anthropic` (trusted with OAuth) and `openai` (trusted with the client's OpenAI key)
+ * both pointed at the mock upstream, standing in for the official origins.
+ */
 export function mockedDefaults(upstreamUrl: string): RelayConfig {
   return {
     providers: {
       anthropic: { kind: "anthropic", baseUrl: upstreamUrl, oauth: "forward" },
-      openai: { kind: "openai", baseUrl: upstreamUrl },
+      openai: { kind: "openai", baseUrl: upstreamUrl, clientKeys: "forward" },
     },
   };
 }

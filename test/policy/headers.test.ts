@@ -21,6 +21,7 @@ import {
   OPENROUTER_KEY,
   RELAY_TOKEN,
 } from "../fixtures/tokens.js";
+import { SHAPES } from "../fixtures/shapes.js";
 
 const config = resolveConfig(
   {
@@ -28,6 +29,14 @@ const config = resolveConfig(
       // an Anthropic-compatible third party: not trusted with a subscription token by default
       thirdparty: { kind: "anthropic", baseUrl: "https://llm.example.com/api" },
       trusted: { kind: "anthropic", baseUrl: "https://gateway.example.com", oauth: "forward" },
+      // the same third party, trusted with the client's own vendor keys (not with OAuth)
+      thirdpartyKeys: { kind: "anthropic", baseUrl: "https://llm.example.com/api", clientKeys: "forward" },
+      // Anthropic-compatible endpoints that share the anthropic kind but are not Anthropic (issue 12 class 9)
+      deepseek: { kind: "anthropic", baseUrl: "https://api.deepseek.com/anthropic" },
+      localAnthropic: { kind: "anthropic", baseUrl: "http://127.0.0.1:8080" },
+      ollamaKeys: { kind: "openai", baseUrl: "http://127.0.0.1:11434", clientKeys: "forward" },
+      officialNoKeys: { kind: "anthropic", baseUrl: "https://api.anthropic.com", clientKeys: "strip" },
+      openrouterNoKeys: { kind: "anthropic", baseUrl: "https://openrouter.ai/api", clientKeys: "strip" },
       openrouter: { kind: "anthropic", baseUrl: "https://openrouter.ai/api" },
       ollama: { kind: "openai", baseUrl: "http://127.0.0.1:11434" },
       gemini: { kind: "gemini", baseUrl: "https://generativelanguage.googleapis.com" },
@@ -121,7 +130,11 @@ const oauthRows: Row[] = [
     { "x-api-key": OAUTH_TOKEN },
     { authorization: undefined, "x-api-key": undefined },
     { "x-api-key": "withhold" }],
-  ["OAuth withheld, the API key beside it still goes to an anthropic-kind provider", "thirdparty",
+  ["OAuth withheld, and the API key beside it too: the third party takes no client keys", "thirdparty",
+    { authorization: B(OAUTH_TOKEN), "x-api-key": ANTHROPIC_API_KEY },
+    { authorization: undefined, "x-api-key": undefined },
+    { authorization: "withhold", "x-api-key": "withhold" }],
+  ["OAuth withheld, the API key beside it goes where clientKeys: forward", "thirdpartyKeys",
     { authorization: B(OAUTH_TOKEN), "x-api-key": ANTHROPIC_API_KEY },
     { authorization: undefined, "x-api-key": ANTHROPIC_API_KEY },
     { authorization: "withhold", "x-api-key": "forward" }],
@@ -143,6 +156,8 @@ const oauthRows: Row[] = [
     { authorization: B(OAUTH_TOKEN) }, { authorization: undefined }, { authorization: "withhold" }],
   ["OAuth withheld from openrouter (anthropic kind, not trusted)", "openrouter",
     { authorization: B(OAUTH_TOKEN) }, { authorization: undefined }, { authorization: "withhold" }],
+  ["OAuth inside an odd x-api-key value (a URL) never travels in x-api-key, even to the official origin", "anthropic",
+    { "x-api-key": `https://x.example/a?k=${OAUTH_TOKEN}` }, { "x-api-key": undefined }, { "x-api-key": "strip" }],
   ["OAuth under another scheme is still OAuth: withheld from a third party", "thirdparty",
     { authorization: `Token ${OAUTH_TOKEN}` }, { authorization: undefined }, { authorization: "withhold" }],
   ["OAuth under a tab-separated Bearer is still OAuth: withheld from a third party", "generic",
@@ -152,18 +167,29 @@ const oauthRows: Row[] = [
 /** [credential kind, header, provider, expected action, value] — each API key only to its vendor. */
 const vendorRows: Array<[string, string, string, DecisionAction, string]> = [
   ["anthropic-api-key", "x-api-key", "anthropic", "forward", ANTHROPIC_API_KEY],
-  ["anthropic-api-key", "x-api-key", "thirdparty", "forward", ANTHROPIC_API_KEY],
+  ["anthropic-api-key", "x-api-key", "thirdparty", "withhold", ANTHROPIC_API_KEY],
+  ["anthropic-api-key", "x-api-key", "thirdpartyKeys", "forward", ANTHROPIC_API_KEY],
+  ["anthropic-api-key", "x-api-key", "trusted", "forward", ANTHROPIC_API_KEY],
+  ["anthropic-api-key", "x-api-key", "deepseek", "withhold", ANTHROPIC_API_KEY],
+  ["anthropic-api-key", "authorization", "deepseek", "withhold", B(ANTHROPIC_API_KEY)],
+  ["anthropic-api-key", "x-api-key", "localAnthropic", "withhold", ANTHROPIC_API_KEY],
+  ["anthropic-api-key", "x-api-key", "officialNoKeys", "withhold", ANTHROPIC_API_KEY],
+  ["anthropic-api-key", "x-api-key", "openrouter", "withhold", ANTHROPIC_API_KEY],
   ["anthropic-api-key", "authorization", "anthropic", "forward", B(ANTHROPIC_API_KEY)],
   ["anthropic-api-key", "x-api-key", "openai", "withhold", ANTHROPIC_API_KEY],
   ["anthropic-api-key", "x-api-key", "gemini", "withhold", ANTHROPIC_API_KEY],
   ["anthropic-api-key", "x-api-key", "generic", "withhold", ANTHROPIC_API_KEY],
   ["openai-key", "authorization", "openai", "forward", B(OPENAI_KEY)],
-  ["openai-key", "authorization", "ollama", "forward", B(OPENAI_KEY)],
+  ["openai-key", "authorization", "ollama", "withhold", B(OPENAI_KEY)],
+  ["openai-key", "authorization", "ollamaKeys", "forward", B(OPENAI_KEY)],
+  ["openai-key", "authorization", "deepseek", "withhold", B(OPENAI_KEY)],
   ["openai-key", "api-key", "openai", "forward", OPENAI_KEY],
   ["openai-key", "authorization", "anthropic", "withhold", B(OPENAI_KEY)],
   ["openai-key", "authorization", "thirdparty", "withhold", B(OPENAI_KEY)],
   ["openai-key", "authorization", "generic", "withhold", B(OPENAI_KEY)],
   ["openrouter-key", "authorization", "openrouter", "forward", B(OPENROUTER_KEY)],
+  ["openrouter-key", "authorization", "openrouterNoKeys", "withhold", B(OPENROUTER_KEY)],
+  ["openrouter-key", "authorization", "deepseek", "withhold", B(OPENROUTER_KEY)],
   ["openrouter-key", "authorization", "anthropic", "withhold", B(OPENROUTER_KEY)],
   ["openrouter-key", "authorization", "openai", "withhold", B(OPENROUTER_KEY)],
   ["openrouter-key", "authorization", "thirdparty", "withhold", B(OPENROUTER_KEY)],
@@ -171,6 +197,7 @@ const vendorRows: Array<[string, string, string, DecisionAction, string]> = [
   ["google-api-key", "x-goog-api-key", "openai", "withhold", GOOGLE_API_KEY],
   ["google-api-key", "x-goog-api-key", "anthropic", "withhold", GOOGLE_API_KEY],
   ["google-oauth", "authorization", "gemini", "forward", B(GOOGLE_OAUTH)],
+  ["google-api-key", "x-goog-api-key", "localAnthropic", "withhold", GOOGLE_API_KEY],
   ["google-oauth", "authorization", "anthropic", "withhold", B(GOOGLE_OAUTH)],
   ["google-oauth", "authorization", "generic", "withhold", B(GOOGLE_OAUTH)],
   ["unknown", "authorization", "generic", "forward", B(GATEWAY_TOKEN)],
@@ -340,8 +367,9 @@ describe("decideHeaders", () => {
       expect(result.headers["anthropic-beta"] ?? "", providerName).not.toContain(OAUTH_BETA);
       checkInvariants(incoming, result);
     }
-    // The official origin is trusted with it: whatever shape the client chose goes as sent.
-    expect(plan("anthropic", { [header]: value }).headers[header]).toBe(value);
+    // The official origin is trusted with it: whatever shape the client chose goes as sent,
+    // except in x-api-key, where an OAuth token never travels (§5).
+    expect(plan("anthropic", { [header]: value }).headers[header]).toBe(header === "x-api-key" ? undefined : value);
   });
 
   it("a value the relay sets over the client's says what it replaced", () => {
@@ -351,6 +379,50 @@ describe("decideHeaders", () => {
     expect(auth[0]!.action).toBe("set");
     expect(auth[0]!.reason).toMatch(/replaces the client's value \(strip: Bearer sk-ant-oat01-…\[len=108 #[0-9a-f]{6}\]\)$/);
     expect(result.headers.authorization).toBe(B(INJECTED_KEY));
+  });
+
+  it("a withheld vendor key names the setting that would allow it (issue 12 class 9)", () => {
+    const reason = (providerName: string, headers: Record<string, string>, header: string) =>
+      plan(providerName, headers).decisions.find((d) => d.header === header)?.reason;
+    expect(reason("deepseek", { "x-api-key": ANTHROPIC_API_KEY }, "x-api-key")).toBe(
+      'anthropic-api-key is not trusted to https://api.deepseek.com (set clientKeys: "forward" on deepseek to allow)',
+    );
+    expect(reason("localAnthropic", { authorization: B(ANTHROPIC_API_KEY) }, "authorization")).toContain('set clientKeys: "forward" on localAnthropic to allow');
+    expect(reason("openrouter", { "x-api-key": ANTHROPIC_API_KEY }, "x-api-key")).toContain("another vendor's API");
+  });
+
+  it.each([
+    ["anthropic", "forward"],
+    ["openai", "forward"],
+    ["openrouter", "forward"],
+    ["gemini", "forward"],
+    ["trusted", "forward"],
+    ["thirdparty", "strip"],
+    ["deepseek", "strip"],
+    ["localAnthropic", "strip"],
+    ["ollama", "strip"],
+    ["generic", "strip"],
+    ["thirdpartyKeys", "forward"],
+    ["officialNoKeys", "strip"],
+  ])("clientKeys of %s defaults to %s (each vendor's official origin, or oauth: forward)", (name, expected) => {
+    expect(provider(name).clientKeys).toBe(expected);
+  });
+
+  // Issue 12 class 3: the token in a non-credential header, in any shape, is printed redacted
+  // (even on a withhold line) and kept from every provider not trusted with it.
+  it.each(SHAPES)("OAuth token in a custom header as %s: withheld where untrusted, never printed", (_shape, make) => {
+    const value = make(OAUTH_TOKEN);
+    for (const providerName of ["anthropic", "thirdparty", "deepseek", "ollama", "generic", "injectAnthropic"]) {
+      const incoming = { "x-custom": value, referer: `http://127.0.0.1:9/cb/${value}`, "anthropic-beta": CC_BETA };
+      const result = plan(providerName, incoming, RELAY_TOKEN);
+      const trusted = providerName === "anthropic";
+      expect(result.decisions.find((d) => d.header === "x-custom")?.action, providerName).toBe(trusted ? "forward" : "withhold");
+      expect(findLeaks(JSON.stringify(result.decisions)), providerName).toEqual([]);
+      if (trusted) continue; // the official origin gets the header as sent (see above)
+      expect(JSON.stringify(result.headers), providerName).not.toContain(OAUTH_TOKEN);
+      expect(result.headers["anthropic-beta"], providerName).not.toContain(OAUTH_BETA);
+      checkInvariants(incoming, result);
+    }
   });
 
   it("oauthForwarded reports whether a subscription token left", () => {
@@ -377,13 +449,15 @@ describe("decideHeaders", () => {
   });
 
   it.each([
-    ["a vendor token inside a custom header's value", "x-debug", `token=${OPENAI_KEY}`],
-    ["a vendor token in a header named like a credential", "x-portkey-api-key", GATEWAY_TOKEN],
-    ["an unknown token in a header named like a secret", "x-session-secret", GATEWAY_TOKEN],
-  ])("decision value redacted: %s", (_label, name, value) => {
-    const result = plan("generic", { [name]: value });
+    ["a vendor token inside a custom header's value, to its vendor", "openai", "x-debug", `token=${OPENAI_KEY}`, "forward"],
+    ["a vendor token inside a custom header's value, elsewhere", "generic", "x-debug", `token=${OPENAI_KEY}`, "withhold"],
+    ["a vendor key in a URL in a custom header, elsewhere", "deepseek", "referer", `http://localhost/cb?k=${ANTHROPIC_API_KEY}`, "withhold"],
+    ["an unknown token in a header named like a credential", "generic", "x-portkey-api-key", GATEWAY_TOKEN, "forward"],
+    ["an unknown token in a header named like a secret", "generic", "x-session-secret", GATEWAY_TOKEN, "forward"],
+  ] as const)("decision value redacted: %s", (_label, providerName, name, value, action) => {
+    const result = plan(providerName, { [name]: value });
     const decision = result.decisions.find((d) => d.header === name)!;
-    expect(decision.action).toBe("forward");
+    expect(decision.action).toBe(action);
     expect(findLeaks(decision.value)).toEqual([]);
     expect(decision.value).toMatch(/…\[len=\d+ #[0-9a-f]{6}\]$/);
   });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/config/resolve.js";
 import { decideHeaders, OAUTH_BETA } from "../../src/policy/headers.js";
-import { planRequest, removeQueryParams } from "../../src/relay/plan.js";
+import { planRequest, removeQueryParams, type RequestPlan } from "../../src/relay/plan.js";
 import { INJECTED_KEY, OAUTH_TOKEN } from "../fixtures/tokens.js";
 
 const config = resolveConfig(
@@ -90,17 +90,17 @@ describe("query.remove", () => {
   });
 
   it("planRequest sends the preset's query without ?beta and records why", () => {
-    const plan = planRequest({ path: "/zai/v1/messages", query: "?beta=true", headers: {}, config })!;
+    const plan = planRequest({ path: "/zai/v1/messages", query: "?beta=true", headers: {}, config }) as RequestPlan;
     expect(plan.upstreamPath).toBe("/api/anthropic/v1/messages");
     expect(plan.query).toEqual([{ header: "?beta", action: "strip", value: "true", reason: "query.remove of zai" }]);
-    const open = planRequest({ path: "/open/v1/messages", query: "?beta=true", headers: {}, config })!;
+    const open = planRequest({ path: "/open/v1/messages", query: "?beta=true", headers: {}, config }) as RequestPlan;
     expect(open.upstreamPath).toBe("/v1/messages?beta=true");
     expect(open.query).toEqual([]);
   });
 });
 
 describe("relay-made answers in the plan", () => {
-  const planFor = (path: string, method = "POST") => planRequest({ path, query: "", method, headers: {}, config })!;
+  const planFor = (path: string, method = "POST") => planRequest({ path, query: "", method, headers: {}, config }) as RequestPlan;
 
   it("a provider whose key variable is unset: 503 provider_unavailable naming the variable", () => {
     expect(planFor("/ds/v1/messages").relayAnswer).toEqual({

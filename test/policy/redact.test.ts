@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { redactCredentialValue, redactText, redactToken, redactUrl } from "../../src/policy/redact.js";
+import { knownSecrets, redact, redactCredentialValue, redactText, redactToken, redactUrl, secretsIn } from "../../src/policy/redact.js";
 import {
   ALL_TEST_SECRETS,
   ANTHROPIC_API_KEY,
@@ -18,6 +18,7 @@ import {
   OPENROUTER_KEY,
   RELAY_TOKEN,
 } from "../fixtures/tokens.js";
+import { b64, encodeDashes, SHAPES } from "../fixtures/shapes.js";
 
 const sha6 = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 6);
 const expected = (prefix: string, token: string) => `${prefix}…[len=${token.length} #${sha6(token)}]`;
@@ -105,5 +106,58 @@ describe("redactText", () => {
     const tokenWithReserved = `${OAUTH_TOKEN}/+=`;
     const text = `q=${encodeURIComponent(tokenWithReserved)}`;
     expect(redactText(text, [tokenWithReserved])).toBe(`q=${expected("sk-ant-oat01-", tokenWithReserved)}`);
+  });
+});
+
+const VENDOR_SECRETS = [OAUTH_TOKEN, ANTHROPIC_API_KEY, OPENAI_KEY, OPENROUTER_KEY, GOOGLE_API_KEY, GOOGLE_OAUTH];
+
+describe("redact: secrets by their own shape", () => {
+  const known = knownSecrets([RELAY_TOKEN, GATEWAY_TOKEN]);
+  const cases = SHAPES.flatMap(([shape, make]) =>
+    [...VENDOR_SECRETS, RELAY_TOKEN, GATEWAY_TOKEN].map((secret) => [shape, secret.slice(0, 10), make, secret] as const),
+  );
+  it.each(cases)("%s: %s…", (_shape, _prefix, make, secret) => {
+    const text = make(secret);
+    const out = redact(text, known);
+    expect(findLeaks(out), out).toEqual([]);
+    expect(out).toMatch(/…\[len=\d+ #[0-9a-f]{6}\]/);
+    // Idempotent: printing a redacted string again changes nothing.
+    expect(redact(out, known)).toBe(out);
+  });
+
+  it("the redacted form names the secret itself, wherever and however it sat", () => {
+    expect(redact(`/v1/messages;${OAUTH_TOKEN}`)).toBe(`/v1/messages;${expected("sk-ant-oat01-", OAUTH_TOKEN)}`);
+    expect(redact(`?q=${encodeDashes(OAUTH_TOKEN)}`)).toBe(`?q=${expected("sk-ant-oat01-", OAUTH_TOKEN)}`);
+    expect(redact(`x ${b64(OPENAI_KEY)} y`)).toBe(`x ${expected("sk-proj-", OPENAI_KEY)} y`);
+    expect(redact(`/_t/${RELAY_TOKEN}/_t/${RELAY_TOKEN}/v1`, knownSecrets([RELAY_TOKEN]))).toBe(
+      `/_t/${expected("", RELAY_TOKEN)}/_t/${expected("", RELAY_TOKEN)}/v1`,
+    );
+    expect(redact(`/v1?session=${RELAY_TOKEN}`, knownSecrets([RELAY_TOKEN]))).toBe(`/v1?session=${expected("", RELAY_TOKEN)}`);
+  });
+
+  it.each([
+    ["no secret at all", "claude-code-20250219,oauth-2025-04-20,interleaved-thinking-2025-05-14"],
+    ["a word containing sk-", "task-force-2025-reports"],
+    ["an upper-case lookalike (§4 prefixes are case-sensitive)", "SK-ANT-OAT01-0123456789abcdef"],
+    ["a prefix with too little after it", "sk-abc"],
+    ["a plain query", "/v1/messages?beta=true"],
+    ["a percent-encoded space", "/v1/files/my%20file.txt"],
+    ["an email", "dev@example.com"],
+  ])("leaves text without secrets alone: %s", (_label, text) => {
+    expect(redact(text, known)).toBe(text);
+  });
+
+  it("known secrets shorter than the minimum are ignored (they would redact ordinary words)", () => {
+    expect(redact("the cat sat", knownSecrets(["cat"]))).toBe("the cat sat");
+  });
+});
+
+describe("secretsIn: what the policies see", () => {
+  it.each(SHAPES)("finds the OAuth token %s", (_shape, make) => {
+    expect(secretsIn(make(OAUTH_TOKEN))).toContain(OAUTH_TOKEN);
+  });
+  it("finds known values and nothing in clean text", () => {
+    expect(secretsIn(`a/${RELAY_TOKEN}/b`, knownSecrets([RELAY_TOKEN]))).toEqual([RELAY_TOKEN]);
+    expect(secretsIn("/v1/messages?beta=true")).toEqual([]);
   });
 });

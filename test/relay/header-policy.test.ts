@@ -24,7 +24,8 @@ beforeAll(async () => {
       providers: {
         // the mock stands in for the official origin: trusted with OAuth explicitly
         anthropic: { kind: "anthropic", baseUrl: upstream.url, oauth: "forward" },
-        openai: { kind: "openai", baseUrl: upstream.url },
+        // the mock stands in for the official OpenAI origin: trusted with the client's key explicitly
+        openai: { kind: "openai", baseUrl: upstream.url, clientKeys: "forward" },
         // an Anthropic-compatible third party: not trusted by default
         thirdparty: { kind: "anthropic", baseUrl: `${upstream.url}/thirdparty` },
         injected: { kind: "anthropic", baseUrl: `${upstream.url}/injected`, apiKey: { env: "TEST_INJECTED_KEY" } },
@@ -134,6 +135,75 @@ describe("headers the upstream received", () => {
     expect(got.headers["x-custom"]).toBeUndefined();
     expect(got.headers.cookie).toBeUndefined();
     expect(got.headers["x-api-key"]).toBe(ANTHROPIC_API_KEY);
+  });
+});
+
+/** Send a raw target (not normalised by URL parsing) and return the response and what the upstream got, if anything. */
+async function throughRaw(target: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; got?: ReceivedRequest }> {
+  const before = upstream.received.length;
+  const records = relay.records.length;
+  const res = await send(relay.url, { method: "POST", headers: { "anthropic-version": "2023-06-01", ...headers }, body, rawTarget: target });
+  await relay.waitForRecords(records + 1);
+  return { status: res.status, text: res.text, got: upstream.received[before] };
+}
+
+// Issue 12 class 4: the request target is policy, like the headers.
+describe("the target the upstream received", () => {
+  const T = `/_t/${RELAY_TOKEN}`;
+
+  it.each([
+    ["dot-dot", `${T}/anthropic/../thirdparty/v1/messages`],
+    ["percent-encoded dot-dot", `${T}/anthropic/%2e%2e/thirdparty/v1/messages`],
+    ["half-encoded dot-dot", `${T}/anthropic/.%2E/thirdparty/v1/messages`],
+  ])("%s out of a trusted provider's prefix is routed, trusted and sent as the normalised path", async (_label, target) => {
+    const { status, got } = await throughRaw(target, { authorization: `Bearer ${OAUTH_TOKEN}` });
+    expect(status).toBe(200);
+    // thirdparty's trust applies: the OAuth token the trusted provider would have got stays home
+    expect(got!.url).toBe("/thirdparty/v1/messages");
+    expect(got!.headers.authorization).toBeUndefined();
+    const record = relay.records.at(-1)!;
+    expect(record.provider).toBe("thirdparty");
+    expect(record.decisions?.find((d) => d.header === ":path")).toMatchObject({ action: "rewrite", value: "/thirdparty/v1/messages" });
+  });
+
+  it.each([
+    ["an encoded /", `${T}/anthropic/..%2fthirdparty/v1/messages`],
+    ["an encoded backslash", `${T}/anthropic/..%5Cthirdparty/v1/messages`],
+    ["dot-dot above the root", `${T}/../../v1/messages`],
+    ["an OAuth token in a path segment to a third party", `${T}/thirdparty/v1/messages;${OAUTH_TOKEN}`],
+    ["an Anthropic key in a path segment to a third party", `${T}/thirdparty/v1/key=${ANTHROPIC_API_KEY}/messages`],
+  ])("%s → 400 in the client's API shape, nothing sent upstream, no secret in the answer", async (_label, target) => {
+    const { status, text, got } = await throughRaw(target, { authorization: `Bearer ${OAUTH_TOKEN}` });
+    expect(status).toBe(400);
+    expect(JSON.parse(text)).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
+    expect(got).toBeUndefined();
+    expect(findLeaks(`${text}\n${JSON.stringify(relay.records.at(-1))}`)).toEqual([]);
+  });
+
+  it("an OAuth token in ?key= / ?access_token= never reaches a third party; the other parameters do", async () => {
+    const { status, got } = await throughRaw(`${T}/thirdparty/v1/messages?beta=true&key=${OAUTH_TOKEN}&access_token=${encodeURIComponent(OAUTH_TOKEN)}`);
+    expect(status).toBe(200);
+    expect(got!.url).toBe("/thirdparty/v1/messages?beta=true");
+    const record = relay.records.at(-1)!;
+    expect(record.decisions?.filter((d) => d.header.startsWith("?")).map((d) => [d.header, d.action])).toEqual([
+      ["?key", "withhold"],
+      ["?access_token", "withhold"],
+    ]);
+    expect(findLeaks(JSON.stringify(record))).toEqual([]);
+  });
+
+  it("a doubled relay token prefix and ?session=T reach the upstream nowhere and are logged redacted", async () => {
+    const { status, got } = await throughRaw(`${T}${T}/v1/messages?beta=true&session=${RELAY_TOKEN}`, { "x-api-key": ANTHROPIC_API_KEY });
+    expect(status).toBe(200);
+    expect(got!.url).toBe("/v1/messages?beta=true");
+    expectNoRelayToken(got!);
+    expect(findLeaks(JSON.stringify(relay.records.at(-1)), [RELAY_TOKEN])).toEqual([]);
+  });
+
+  it("a second prefix with another token is refused like a wrong one (401)", async () => {
+    const { status, got } = await throughRaw(`${T}/_t/not-the-token/v1/messages`);
+    expect(status).toBe(401);
+    expect(got).toBeUndefined();
   });
 });
 
