@@ -27,6 +27,8 @@ export interface HeaderPolicyInput {
   relayToken?: string | undefined;
   /** This relay's `Via` entry (RFC 9110 §7.6.3), used to detect loops. */
   via?: string | undefined;
+  /** The body leaves changed (a model rewrite): its new length and why. */
+  bodyLength?: { length: number; reason: string } | undefined;
 }
 
 export interface HeaderPlan {
@@ -198,7 +200,8 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
       // Decided below, where this relay appends itself.
       reserve(name);
     } else if (name === "content-length") {
-      decide(name, "forward", value, "body relayed unchanged", true);
+      if (input.bodyLength) decide(name, "rewrite", String(input.bodyLength.length), input.bodyLength.reason, true);
+      else decide(name, "forward", value, "body relayed unchanged", true);
     } else {
       if (oauthDenied !== undefined && value.includes(OAUTH_TOKEN_PREFIX)) {
         // Wherever it sits (a custom header, a quoted or doubled scheme), the token stays home.

@@ -1,10 +1,13 @@
 /**
- * One request's plan: which provider, which upstream URL, which headers. Pure, and the only
- * place these three are put together, so the live relay and `explain` cannot disagree.
+ * One request's plan: which provider, which upstream URL, which headers, and what (if anything)
+ * changes in the body. Pure, and the only place these are put together, so the live relay and
+ * `explain` cannot disagree.
  */
 import type { ResolvedConfig, ResolvedProvider } from "../config/resolve.js";
 import { decideHeaders, printableHeaderValue, type Decision, type HeaderPlan } from "../policy/headers.js";
 import type { HeaderMap } from "../policy/hop-by-hop.js";
+import { chooseModelRewrite, modelRewriteSource, rewrittenLength, type ModelRewrite } from "../routing/model-rewrite.js";
+import type { ByteSpan } from "../routing/model-sniffer.js";
 import { routeRequest, type RouteChoice } from "../routing/route.js";
 import type { ApiShape, RelayErrorCode } from "./api-errors.js";
 
@@ -17,6 +20,10 @@ export interface PlanInput {
   method?: string | undefined;
   headers: HeaderMap;
   model?: string | undefined;
+  /** Where the model's string token sits in the body (from the sniffer), when it was found there. */
+  modelSpan?: ByteSpan | undefined;
+  /** The parsed JSON body, when some route has `when`. */
+  json?: unknown;
   config: ResolvedConfig;
   relayToken?: string | undefined;
   via?: string | undefined;
@@ -29,8 +36,27 @@ export interface RequestPlan {
   headers: HeaderPlan;
   /** Query parameters dropped before forwarding (`query.remove`), one strip decision each. */
   query: Decision[];
+  /** The body's model renamed for this provider (its `models`); absent: the body goes unchanged. */
+  modelRewrite?: ModelRewrite;
+  /** The model name the provider receives (the client's unless rewritten). */
+  upstreamModel?: string;
+  /**
+   * Every decision in one list: the headers', the query's, then the body's (`body.model`). What
+   * the request record, `--verbose`, `explain` and the inspector show.
+   */
+  decisions: Decision[];
   /** Set when the relay answers this request itself instead of forwarding it. */
   relayAnswer?: RelayAnswer;
+}
+
+/** The decision row of a model rewrite, next to the header ones. */
+export const BODY_MODEL = "body.model";
+
+function declaredLength(headers: HeaderMap): number | undefined {
+  const value = headers["content-length"];
+  if (value === undefined) return undefined;
+  const n = Number(Array.isArray(value) ? value[0] : value);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
 /** A relay-made answer the plan calls for: an unavailable provider (§3), no count_tokens (§10). */
@@ -106,17 +132,37 @@ export function relayAnswerFor(provider: ResolvedProvider, method: string, upstr
 
 /** The plan, or undefined when no provider serves this request (404). */
 export function planRequest(input: PlanInput): RequestPlan | undefined {
-  const route = routeRequest({ path: input.path, headers: input.headers, model: input.model }, input.config);
+  const route = routeRequest({ path: input.path, headers: input.headers, model: input.model, json: input.json }, input.config);
   if (!route) return undefined;
+  const { provider } = route;
+  const rewrite = chooseModelRewrite(input.model, provider.models, provider.name, input.modelSpan);
+  const length = declaredLength(input.headers);
   const headers = decideHeaders({
     headers: input.headers,
-    provider: route.provider,
+    provider,
     relayToken: input.relayToken,
     via: input.via,
+    ...(rewrite && length !== undefined
+      ? { bodyLength: { length: rewrittenLength(length, rewrite), reason: `body rewritten: ${modelRewriteSource(rewrite)}` } }
+      : {}),
   });
-  const { query, decisions } = removeQueryParams(input.query, route.provider.queryRemove, route.provider.name);
-  const plan: RequestPlan = { route, upstreamPath: `${route.provider.pathPrefix}${route.upstreamPath}${query}`, headers, query: decisions };
-  const relayAnswer = relayAnswerFor(route.provider, (input.method ?? "POST").toUpperCase(), route.upstreamPath);
+  const { query, decisions } = removeQueryParams(input.query, provider.queryRemove, provider.name);
+  const plan: RequestPlan = {
+    route,
+    upstreamPath: `${provider.pathPrefix}${route.upstreamPath}${query}`,
+    headers,
+    query: decisions,
+    decisions: decisions.length === 0 ? headers.decisions : [...headers.decisions, ...decisions],
+  };
+  if (input.model !== undefined) plan.upstreamModel = rewrite?.to ?? input.model;
+  if (rewrite) {
+    plan.modelRewrite = rewrite;
+    plan.decisions = [
+      ...plan.decisions,
+      { header: BODY_MODEL, action: "rewrite", value: `${rewrite.from} → ${rewrite.to}`, reason: modelRewriteSource(rewrite) },
+    ];
+  }
+  const relayAnswer = relayAnswerFor(provider, (input.method ?? "POST").toUpperCase(), route.upstreamPath);
   if (relayAnswer !== undefined) plan.relayAnswer = relayAnswer;
   return plan;
 }

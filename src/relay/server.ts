@@ -12,13 +12,15 @@ import type { Dispatcher } from "undici";
 import type { ResolvedConfig, ResolvedProvider } from "../config/resolve.js";
 import type { RequestRecord } from "../log/record.js";
 import { redactUrl } from "../policy/redact.js";
-import { routesNeedModel } from "../routing/route.js";
+import { spliceModel } from "../routing/model-rewrite.js";
+import { parseJsonBody } from "../routing/request-features.js";
+import { bodyReading } from "../routing/route.js";
 import { VERSION } from "../version.js";
 import { apiShapeFor, errorBody, type ApiShape, type RelayErrorCode } from "./api-errors.js";
 import { forwardExchange } from "./forward.js";
 import { planRequest } from "./plan.js";
 import { allowedHosts, isLoopbackHost, isLoopbackOrigin, isWildcardHost, takePathToken, tokenAccepted } from "./guards.js";
-import { limitBody, readBodyHead } from "./request-body.js";
+import { limitBody, readBodyHead, replayBody, type BodyHead } from "./request-body.js";
 
 export interface RelayServerOptions {
   config: ResolvedConfig;
@@ -105,7 +107,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
   const host = options.host ?? config.host;
   const requestedPort = options.port ?? config.port;
   const token = options.token ?? config.token?.reveal();
-  const needModel = routesNeedModel(config);
+  const reading = bodyReading(config);
   const instance = randomBytes(4).toString("hex");
   const viaEntry = `1.1 llm-relay-${instance}`;
   const maxBodyBytes = config.limits.maxBodyBytes;
@@ -229,10 +231,9 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
       return fail(413, "body_too_large", `request body of ${length} bytes exceeds limits.maxBodyBytes (${maxBodyBytes})`);
     }
 
-    let body: Buffer | IncomingMessage | import("node:stream").Readable | null = null;
-    let model: string | undefined;
+    let head: BodyHead | undefined;
     if (hasBody(req)) {
-      const head = await readBodyHead(req, { untilVerdict: needModel, limit: maxBodyBytes });
+      head = await readBodyHead(req, { read: reading, limit: maxBodyBytes });
       if (head.aborted) {
         record.status = 499;
         record.error = "client closed the connection before sending its body";
@@ -242,26 +243,37 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
       if (head.tooLarge) {
         return fail(413, "body_too_large", `request body exceeds limits.maxBodyBytes (${maxBodyBytes})`);
       }
-      model = head.model;
-      body = head.body;
-      if (!Buffer.isBuffer(body) && length === undefined) body = limitBody(body, maxBodyBytes);
     }
+    const model = head?.model;
     if (model !== undefined) record.model = model;
+    // `when` reads a parsed copy; the bytes relayed stay the client's.
+    const json = reading === "whole" && head?.complete ? parseJsonBody(head.head) : undefined;
 
-    const plan = planRequest({ path, query, method: req.method, headers: req.headers, model, config, relayToken: token, via: viaEntry });
+    const plan = planRequest({ path, query, method: req.method, headers: req.headers, model, modelSpan: head?.span, json, config, relayToken: token, via: viaEntry });
     if (!plan) {
       return fail(404, "no_route", `no provider for ${req.method} ${path}: add a route or a defaultProvider to the config`);
     }
     const { provider } = plan.route;
     record.provider = provider.name;
     record.route = plan.route.matchedBy;
-    record.decisions = plan.query.length === 0 ? plan.headers.decisions : [...plan.headers.decisions, ...plan.query];
+    record.rule = plan.route.rule;
+    if (plan.upstreamModel !== undefined) record.upstreamModel = plan.upstreamModel;
+    if (plan.route.inputTokensEstimate !== undefined) record.inputTokensEstimate = plan.route.inputTokensEstimate;
+    record.decisions = plan.decisions;
     if (plan.relayAnswer) {
       // The relay answers itself (§3 unavailable provider, §10 countTokens: false): nothing leaves.
       const { status, code, message, shape } = plan.relayAnswer;
       return fail(status, code, message, provider, shape);
     }
     record.upstream = redactUrl(`${provider.origin}${plan.upstreamPath}`);
+
+    let body: Buffer | import("node:stream").Readable | null = null;
+    if (head) {
+      // Only the model's string token changes; the rest is replayed (or still streaming) untouched.
+      const bytes = plan.modelRewrite ? spliceModel(head.head, plan.modelRewrite) : head.head;
+      body = head.complete ? bytes : replayBody(req, bytes);
+      if (!Buffer.isBuffer(body) && length === undefined) body = limitBody(body, maxBodyBytes);
+    }
 
     forwardExchange({
       req,
