@@ -278,6 +278,8 @@ async function bodies(urls, pids, mockUrl, env) {
     for (const [arm, variant] of [["llmRelayRewrite", BODY_VARIANTS.rewrite], ["llmRelayWhen", BODY_VARIANTS.when]]) {
       extra[arm] = track(await spawnLlmRelay({ configFile: writeRelayConfig(temp.dir, mockUrl, variant), env, cli }));
     }
+    // The pass-through process is warm from the throughput phase; give the fresh ones as long.
+    for (const handle of Object.values(extra)) await cannon(handle.url, settings.throughputSeconds * settings.throughputRounds);
     const all = { ...urls, llmRelayRewrite: extra.llmRelayRewrite.url, llmRelayWhen: extra.llmRelayWhen.url };
     const allPids = { ...pids, llmRelayRewrite: extra.llmRelayRewrite.pid, llmRelayWhen: extra.llmRelayWhen.pid };
     const result = await throughput(all, allPids, BODY_ARMS);
