@@ -6,7 +6,9 @@
  * lines, no policy) and **llm-relay** (the real CLI, `start` with logging and the inspector on,
  * as a user runs it); the latency and throughput phases add **no-inspect** (the same CLI with
  * `--no-inspect`), so the inspector's capture has a price tag of its own. The mock upstream
- * and each relay run in their own processes, so a relay's memory is read from /proc.
+ * and each relay run in their own processes, so a relay's memory is read from /proc. The
+ * **bodies** phase runs two more llm-relay processes beside the plain one, on the same Claude Code
+ * body: one renaming its model (a provider's `models`), one with a `when` route (DESIGN §10).
  *
  *   node bench/run.mjs                 the full run (a few minutes), table + bench/results/*.json
  *   node bench/run.mjs --quick         small counts, for a smoke check (figures not meaningful)
@@ -38,6 +40,7 @@ import {
 } from "./lib/clients.mjs";
 import {
   BENCH_DIR,
+  BODY_VARIANTS,
   CLI,
   ROOT,
   cleanEnv,
@@ -56,7 +59,7 @@ import { evaluateTargets, formatReport } from "./lib/report.mjs";
 import { runMicro } from "./micro-headers.mjs";
 import { formatProfile, summariseProfile } from "./profile.mjs";
 
-const PHASES = ["cold", "latency", "throughput", "sse", "stall", "streams", "upload", "micro"];
+const PHASES = ["cold", "latency", "throughput", "bodies", "sse", "stall", "streams", "upload", "micro"];
 const ARMS = ["direct", "baseline", "llmRelay"];
 const RELAY_ARMS = ["baseline", "llmRelay"];
 /** The latency and throughput phases also run llm-relay without its inspector (capture off). */
@@ -243,11 +246,11 @@ function cannon(url, seconds) {
  * Requests/s at c=32, and for the relay arms the CPU time (user + system, from /proc) they spent
  * per request: on a busy machine the ratio of CPU per request is steadier than requests/s.
  */
-async function throughput(urls, pids) {
-  const totals = Object.fromEntries(LOAD_ARMS.map((arm) => [arm, { requests: 0, seconds: 0, errors: 0, non2xx: 0, cpuMs: 0, roundsRps: [] }]));
-  for (const arm of LOAD_ARMS) await cannon(urls[arm], settings.throughputWarmupSeconds);
+async function throughput(urls, pids, arms = LOAD_ARMS) {
+  const totals = Object.fromEntries(arms.map((arm) => [arm, { requests: 0, seconds: 0, errors: 0, non2xx: 0, cpuMs: 0, roundsRps: [] }]));
+  for (const arm of arms) await cannon(urls[arm], settings.throughputWarmupSeconds);
   for (let round = 0; round < settings.throughputRounds; round++) {
-    for (const arm of rotate(LOAD_ARMS, round)) {
+    for (const arm of rotate(arms, round)) {
       const cpuBefore = pids[arm] === undefined ? undefined : readCpuMs(pids[arm]);
       const result = await cannon(urls[arm], settings.throughputSeconds);
       const t = totals[arm];
@@ -259,16 +262,39 @@ async function throughput(urls, pids) {
       t.roundsRps.push(Math.round(result.requests.total / result.duration));
     }
   }
-  const arms = Object.fromEntries(
-    LOAD_ARMS.map((arm) => {
+  const figures = Object.fromEntries(
+    arms.map((arm) => {
       const t = totals[arm];
       return [arm, { ...t, rps: t.requests / t.seconds, ...(pids[arm] === undefined ? {} : { cpuUsPerRequest: (t.cpuMs * 1000) / t.requests }) }];
     }),
   );
-  for (const arm of LOAD_ARMS) {
-    if (arms[arm].errors > 0 || arms[arm].non2xx > 0) throw new Error(`${arm}: ${arms[arm].errors} errors, ${arms[arm].non2xx} non-2xx under load`);
+  for (const arm of arms) {
+    if (figures[arm].errors > 0 || figures[arm].non2xx > 0) throw new Error(`${arm}: ${figures[arm].errors} errors, ${figures[arm].non2xx} non-2xx under load`);
   }
-  return { connections: settings.throughputConnections, secondsPerRound: settings.throughputSeconds, rounds: settings.throughputRounds, arms };
+  return { connections: settings.throughputConnections, secondsPerRound: settings.throughputSeconds, rounds: settings.throughputRounds, arms: figures };
+}
+
+const BODY_ARMS = ["llmRelay", "llmRelayRewrite", "llmRelayWhen"];
+
+/**
+ * Body decisions under the throughput load (DESIGN §10): pass-through, a model rewrite, and a
+ * `when` route, on the Claude Code fixture body, each its own llm-relay process, interleaved.
+ */
+async function bodies(urls, pids, mockUrl, env) {
+  const extra = {};
+  try {
+    for (const [arm, variant] of [["llmRelayRewrite", BODY_VARIANTS.rewrite], ["llmRelayWhen", BODY_VARIANTS.when]]) {
+      extra[arm] = track(await spawnLlmRelay({ configFile: writeRelayConfig(temp.dir, mockUrl, variant), env, cli }));
+    }
+    // The pass-through process is warm from the throughput phase; give the fresh ones as long.
+    for (const handle of Object.values(extra)) await cannon(handle.url, settings.throughputSeconds * settings.throughputRounds);
+    const all = { ...urls, llmRelayRewrite: extra.llmRelayRewrite.url, llmRelayWhen: extra.llmRelayWhen.url };
+    const allPids = { ...pids, llmRelayRewrite: extra.llmRelayRewrite.pid, llmRelayWhen: extra.llmRelayWhen.pid };
+    const result = await throughput(all, allPids, BODY_ARMS);
+    return { ...result, body: "test/fixtures/claude-code-request.mjs CLAUDE_CODE_BODY", variants: { rewrite: BODY_VARIANTS.rewrite, when: BODY_VARIANTS.when } };
+  } finally {
+    for (const handle of Object.values(extra)) await handle.stop();
+  }
 }
 
 async function sse(urls) {
@@ -473,7 +499,7 @@ try {
 
     await phase("cold", () => coldStart(env, configFile));
 
-    const needArms = ["latency", "throughput", "sse", "stall"].some((p) => only.has(p));
+    const needArms = ["latency", "throughput", "bodies", "sse", "stall"].some((p) => only.has(p));
     if (needArms) {
       const baseline = track(await spawnScript("baseline-relay.mjs", [mock.url], { env }));
       const relay = track(await spawnLlmRelay({ configFile, env, cli }));
@@ -482,6 +508,7 @@ try {
       try {
         await phase("latency", () => latency(urls));
         await phase("throughput", () => throughput(urls, { baseline: baseline.pid, llmRelay: relay.pid, noInspect: noInspect.pid }));
+        await phase("bodies", () => bodies(urls, { llmRelay: relay.pid }, mock.url, env));
         await phase("sse", () => sse(urls));
         await phase("stall", () => stall(urls, mock.url));
         const stats = await (await request(`${mock.url}/_bench/stats`)).body.json();

@@ -177,18 +177,30 @@ export async function waitForHealth(url, { timeoutMs = 10_000, everyMs = 2, chil
  * The config the llm-relay arm runs with: the anthropic and openai providers pointed at the mock,
  * the subscription token trusted to it, as a user with a local gateway would write.
  */
-export function writeRelayConfig(dir, upstreamUrl) {
-  const file = path.join(dir, "llm-relay.bench.json");
+export function writeRelayConfig(dir, upstreamUrl, variant = BODY_VARIANTS.plain) {
+  const file = path.join(dir, `llm-relay.bench${variant.suffix}.json`);
   const config = {
     providers: {
-      anthropic: { kind: "anthropic", baseUrl: upstreamUrl, oauth: "forward" },
+      anthropic: { kind: "anthropic", baseUrl: upstreamUrl, oauth: "forward", ...variant.anthropic },
       openai: { kind: "openai", baseUrl: upstreamUrl },
     },
+    ...(variant.routes ? { routes: variant.routes } : {}),
     timeouts: { shutdownMs: 2000 },
   };
   writeFileSync(file, JSON.stringify(config, null, 2));
   return file;
 }
+
+/**
+ * The body-decision arms (DESIGN §10), on the Claude Code fixture body: `rewrite` renames its
+ * model (the sniffer's span spliced, content-length recomputed); `when` has a route whose `when`
+ * holds for it, so every body is read whole and parsed before routing.
+ */
+export const BODY_VARIANTS = {
+  plain: { suffix: "" },
+  rewrite: { suffix: ".rewrite", anthropic: { models: { "claude-sonnet-4-5*": "claude-sonnet-4-5" } } },
+  when: { suffix: ".when", routes: [{ when: { stream: true, thinking: false }, provider: "anthropic" }] },
+};
 
 /**
  * `node bin/llm-relay.js start --port P --config F` with logging on, `--verbose` off. Its stdout

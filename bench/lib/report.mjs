@@ -84,6 +84,14 @@ export function formatReport(r, targets) {
       rows.push(["  inspector on ÷ off (req/s)", "", "", `${num(a.llmRelay.rps / a.noInspect.rps, 3)} ×`, ""]);
     }
   }
+  const bodies = r.bodies;
+  if (bodies) {
+    const a = bodies.arms;
+    const us = (x) => (typeof x === "number" && Number.isFinite(x) ? `${x.toFixed(1)} µs` : "–");
+    for (const [arm, label] of [["llmRelay", "pass-through"], ["llmRelayRewrite", "model rewrite"], ["llmRelayWhen", "when route"]]) {
+      rows.push([`  body ${label} req/s (CPU/req)`, "", "", `${num(a[arm]?.rps, 0)} (${us(a[arm]?.cpuUsPerRequest)})`, `${num(a[arm]?.rps / a.llmRelay?.rps, 3)} × pass-through`]);
+    }
+  }
   const sse = r.sse;
   if (sse) {
     const a = sse.arms;

@@ -4,7 +4,7 @@
  */
 import type { ChalkInstance } from "chalk";
 import { configSecrets, type ConfigSource, type ResolvedConfig } from "../config/resolve.js";
-import { routeConditions } from "../routing/route.js";
+import { routeConditionTexts } from "../routing/route.js";
 import { VERSION } from "../version.js";
 
 export function describeSource(source: ConfigSource): string {
@@ -39,7 +39,7 @@ export function describeProviders(config: ResolvedConfig): string[] {
 }
 
 export function describeRoutes(config: ResolvedConfig): string[] {
-  const lines = config.routes.map((r, i) => `${i + 1}. ${routeConditions(r, configSecrets(config)).join(" and ")} → ${r.provider}`);
+  const lines = config.routes.map((r, i) => `${i + 1}. ${routeConditionTexts(r, configSecrets(config)).join(" and ")} → ${r.provider}`);
   lines.unshift("/<provider>/… path prefix → that provider");
   lines.push("built-in: anthropic-version header or Anthropic API path → anthropic; OpenAI API path → openai");
   lines.push(config.defaultProvider ? `otherwise → ${config.defaultProvider}` : "otherwise → 404 (no defaultProvider)");

@@ -72,11 +72,12 @@ export function buildProgram(): Command {
 
   program
     .command("explain")
-    .description("show the provider and every header decision for one request, without sending it")
+    .description("show the provider, every header decision and the body's model rewrite for one request, without sending it")
     .option("-c, --config <file>", "config file")
     .option("--path <path>", "request path", "/v1/messages")
     .option("--method <method>", "request method", "POST")
     .option("--model <model>", 'the body\'s "model"')
+    .option("--body <file>", "a request body (JSON) to read the model and the when-features from")
     .addOption(
       new Option("-H, --header <header...>", "a request header, 'name: value' (repeatable)").default([]),
     )

@@ -85,6 +85,19 @@ export interface ResolvedRoute {
   modelPattern?: RegExp;
   path?: string;
   header?: ReadonlyArray<readonly [name: string, value: string]>;
+  /** Conditions on the JSON body; a route with them makes the relay read the whole body. */
+  when?: ResolvedWhen;
+}
+
+/** A route's `when` (DESIGN §10): every given key must hold; read by routing/request-features.ts. */
+export interface ResolvedWhen {
+  thinking?: boolean;
+  /** Glob on some tool's `name` or `type`. */
+  tools?: string;
+  toolsPattern?: RegExp;
+  image?: boolean;
+  minInputTokens?: number;
+  stream?: boolean;
 }
 
 export interface ConfigSource {
@@ -318,6 +331,10 @@ export function resolveConfig(raw: unknown, { source, env }: ResolveOptions): Re
     if (route.path !== undefined) resolved.path = route.path;
     if (route.header !== undefined) {
       resolved.header = Object.entries(route.header).map(([k, v]) => [k.toLowerCase(), v] as const);
+    }
+    if (route.when !== undefined) {
+      const { tools, ...rest } = route.when;
+      resolved.when = tools === undefined ? rest : { ...rest, tools, toolsPattern: globToRegExp(tools) };
     }
     return resolved;
   });

@@ -87,15 +87,31 @@ export const providerSchema = z
   });
 export type ProviderConfig = z.infer<typeof providerSchema>;
 
+/** Conditions read from the JSON body (DESIGN §10); the relay parses a copy only when some route has them. */
+const whenSchema = z
+  .strictObject({
+    /** A `thinking` object whose type is not `disabled`. */
+    thinking: z.boolean().optional(),
+    /** Glob on some tool's `name` or `type`, e.g. "web_search*". */
+    tools: z.string().min(1).optional(),
+    /** An image block anywhere in `messages`, tool results included. */
+    image: z.boolean().optional(),
+    /** A local estimate of the input tokens (`explain --body` prints it). */
+    minInputTokens: z.number().int().nonnegative().optional(),
+    stream: z.boolean().optional(),
+  })
+  .refine((w) => Object.keys(w).length > 0, { message: "needs at least one of thinking, tools, image, minInputTokens or stream" });
+
 export const routeSchema = z
   .strictObject({
     model: z.string().min(1).optional(),
     path: z.string().startsWith("/", { message: 'must start with "/"' }).optional(),
     header: z.record(headerName, z.string()).optional(),
+    when: whenSchema.optional(),
     provider: z.string().min(1),
   })
-  .refine((r) => r.model !== undefined || r.path !== undefined || r.header !== undefined, {
-    message: "needs at least one of model, path or header",
+  .refine((r) => r.model !== undefined || r.path !== undefined || r.header !== undefined || r.when !== undefined, {
+    message: "needs at least one of model, path, header or when",
   });
 export type RouteConfig = z.infer<typeof routeSchema>;
 

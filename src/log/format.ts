@@ -10,7 +10,7 @@ import type { RequestRecord } from "./record.js";
  * Fields that come from the client (path, model, header values) may hold control characters; an
  * ESC would let a request body repaint the user's terminal. Show them escaped, as JSON would.
  */
-function safe(text: string): string {
+export function safe(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
@@ -29,7 +29,10 @@ function statusColor(chalk: ChalkInstance, status: number): (text: string) => st
   return chalk.green;
 }
 
-/** `12:04:05 POST /v1/messages claude-sonnet-4 → anthropic 200 stream 1.23s ttfb 310ms in 1200 out 45`. */
+/**
+ * `12:04:05 POST /v1/messages claude-sonnet-4 → anthropic 200 stream 1.23s ttfb 310ms in 1200 out 45`;
+ * a model the provider's `models` renamed reads `claude-haiku-4-5 → local (as qwen3-coder:30b)`.
+ */
 export function formatRequestLine(record: RequestRecord, chalk: ChalkInstance): string {
   const parts = [
     chalk.dim(clock(record.time)),
@@ -37,6 +40,7 @@ export function formatRequestLine(record: RequestRecord, chalk: ChalkInstance): 
     safe(record.path),
     record.model ? chalk.magenta(safe(record.model)) : chalk.dim("-"),
     `→ ${record.provider ? chalk.cyan(record.provider) : chalk.dim("none")}`,
+    ...(record.upstreamModel !== undefined && record.upstreamModel !== record.model ? [chalk.magenta(`(as ${safe(record.upstreamModel)})`)] : []),
     statusColor(chalk, record.status)(String(record.status)),
     record.stream ? "stream" : "json",
     formatDuration(record.durationMs),
@@ -76,4 +80,11 @@ export function formatDecisionLines(decisions: readonly Decision[], chalk: Chalk
     const value = safe(d.value.length > 120 ? `${d.value.slice(0, 117)}...` : d.value);
     return `${indent}${d.header.padEnd(nameWidth)}  ${color(d.action.padEnd(8))}  ${value}  ${chalk.dim(`(${safe(d.reason)})`)}`;
   });
+}
+
+/** The `--verbose` line naming the rule that chose the provider (and the token estimate it used). */
+export function formatRouteLine(record: RequestRecord, chalk: ChalkInstance, indent = "    "): string | undefined {
+  if (record.route === undefined) return undefined;
+  const estimate = record.inputTokensEstimate === undefined ? "" : chalk.dim(` (input estimate ${record.inputTokensEstimate} tokens)`);
+  return `${indent}${chalk.dim("route")}  ${safe(record.route)}${estimate}`;
 }

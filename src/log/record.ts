@@ -3,6 +3,7 @@
  * `--verbose` decision lines, the `--json` NDJSON and the log file.
  */
 import type { Decision } from "../policy/headers.js";
+import type { RouteRule } from "../config/route-rule.js";
 import type { Usage } from "../relay/usage-tap.js";
 
 export interface RequestRecord {
@@ -15,8 +16,14 @@ export interface RequestRecord {
   path: string;
   model?: string;
   provider?: string;
-  /** The routing rule that chose the provider. */
+  /** The routing rule that chose the provider, as text (`routes[0] (model claude-*haiku*)`). */
   route?: string;
+  /** The same rule as data: which kind, and for a config route its index and conditions. */
+  rule?: RouteRule;
+  /** The model the provider received, when the body had one (differs from `model` when `models` rewrote it). */
+  upstreamModel?: string;
+  /** The local input-token estimate, when a route's `minInputTokens` needed it. */
+  inputTokensEstimate?: number;
   /** Upstream URL (origin and path, query redacted). */
   upstream?: string;
   status: number;

@@ -4,7 +4,7 @@
  * only format and write.
  */
 import type { ChalkInstance } from "chalk";
-import { formatDecisionLines, formatRequestLine } from "./format.js";
+import { formatDecisionLines, formatRequestLine, formatRouteLine } from "./format.js";
 import type { RequestRecord } from "./record.js";
 
 export interface LineSink {
@@ -31,6 +31,10 @@ export function createReporter({ sink, json, verbose, chalk }: ReporterOptions):
   if (json) return (record) => sink.write(`${recordJson(record, verbose)}\n`);
   return (record) => {
     let text = `${formatRequestLine(record, chalk)}\n`;
+    if (verbose) {
+      const route = formatRouteLine(record, chalk);
+      if (route !== undefined) text += `${route}\n`;
+    }
     if (verbose && record.decisions && record.decisions.length > 0) {
       text += `${formatDecisionLines(record.decisions, chalk).join("\n")}\n`;
     }

@@ -31,6 +31,8 @@ export interface HeaderPolicyInput {
   secrets?: KnownSecrets | undefined;
   /** This relay's `Via` entry (RFC 9110 §7.6.3), used to detect loops. */
   via?: string | undefined;
+  /** The body leaves changed (a model rewrite): its new length and why. */
+  bodyLength?: { length: number; reason: string } | undefined;
 }
 
 export interface HeaderPlan {
@@ -194,7 +196,8 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
       // Decided below, where this relay appends itself.
       reserve(name);
     } else if (name === "content-length") {
-      decide(name, "forward", value, "body relayed unchanged", true);
+      if (input.bodyLength) decide(name, "rewrite", String(input.bodyLength.length), input.bodyLength.reason, true);
+      else decide(name, "forward", value, "body relayed unchanged", true);
     } else {
       decide(name, "forward", value, "passed through", true, plain);
     }

@@ -1,14 +1,16 @@
 /**
- * One request's plan: which provider, which upstream URL, which headers. Pure, and the only
- * place these are put together, so the live relay and `explain` cannot disagree. The target
- * (path and query) is policy like the headers (§8): normalised before routing, cleaned for the
- * chosen provider after.
+ * One request's plan: which provider, which upstream URL, which headers, and what (if anything)
+ * changes in the body. Pure, and the only place these are put together, so the live relay and
+ * `explain` cannot disagree. The target (path and query) is policy like the headers (§8):
+ * normalised before routing, cleaned for the chosen provider after.
  */
 import { configSecrets, type ResolvedConfig, type ResolvedProvider } from "../config/resolve.js";
 import { decideHeaders, printableHeaderValue, type Decision, type HeaderPlan } from "../policy/headers.js";
 import type { HeaderMap } from "../policy/hop-by-hop.js";
 import { redact, type KnownSecrets } from "../policy/redact.js";
 import { decideTarget, readTarget, type Target, type TargetRefusal } from "../policy/target.js";
+import { chooseModelRewrite, modelRewriteSource, rewrittenLength, type ModelRewrite } from "../routing/model-rewrite.js";
+import type { ByteSpan } from "../routing/model-sniffer.js";
 import { routeRequest, type RouteChoice } from "../routing/route.js";
 import type { ApiShape, RelayErrorCode } from "./api-errors.js";
 
@@ -23,6 +25,10 @@ export interface PlanInput {
   target?: Target | undefined;
   headers: HeaderMap;
   model?: string | undefined;
+  /** Where the model's string token sits in the body (from the sniffer), when it was found there. */
+  modelSpan?: ByteSpan | undefined;
+  /** The parsed JSON body, when some route has `when`. */
+  json?: unknown;
   config: ResolvedConfig;
   relayToken?: string | undefined;
   via?: string | undefined;
@@ -44,8 +50,27 @@ export interface RequestPlan {
   headers: HeaderPlan;
   /** Query parameters dropped before forwarding (`query.remove`), one strip decision each. */
   query: Decision[];
+  /** The body's model renamed for this provider (its `models`); absent: the body goes unchanged. */
+  modelRewrite?: ModelRewrite;
+  /** The model name the provider receives (the client's unless rewritten). */
+  upstreamModel?: string;
+  /**
+   * Every decision in one list: the headers', the query's, then the body's (`body.model`). What
+   * the request record, `--verbose`, `explain` and the inspector show.
+   */
+  decisions: Decision[];
   /** Set when the relay answers this request itself instead of forwarding it. */
   relayAnswer?: RelayAnswer;
+}
+
+/** The decision row of a model rewrite, next to the header ones. */
+export const BODY_MODEL = "body.model";
+
+function declaredLength(headers: HeaderMap): number | undefined {
+  const value = headers["content-length"];
+  if (value === undefined) return undefined;
+  const n = Number(Array.isArray(value) ? value[0] : value);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
 /** A relay-made answer the plan calls for: an unavailable provider (§3), no count_tokens (§10). */
@@ -129,29 +154,45 @@ export function isRefusal(plan: RequestPlan | TargetRefusal | undefined): plan i
 export function planRequest(input: PlanInput): RequestPlan | TargetRefusal | undefined {
   const target = input.target ?? readTarget(input.path, input.query, input.relayToken);
   if ("refused" in target) return target;
-  const route = routeRequest({ path: target.path, headers: input.headers, model: input.model }, input.config);
+  const route = routeRequest({ path: target.path, headers: input.headers, model: input.model, json: input.json }, input.config);
   if (!route) return undefined;
+  const { provider } = route;
   const secrets = planSecrets(input.config, input.relayToken);
-  const upstream = decideTarget(route.upstreamPath, target.query, route.provider, secrets);
+  const upstream = decideTarget(route.upstreamPath, target.query, provider, secrets);
   if ("refused" in upstream) return upstream;
+  const rewrite = chooseModelRewrite(input.model, provider.models, provider.name, input.modelSpan);
+  const length = declaredLength(input.headers);
   const headers = decideHeaders({
     headers: input.headers,
-    provider: route.provider,
+    provider,
     relayToken: input.relayToken,
     secrets,
     via: input.via,
+    ...(rewrite && length !== undefined
+      ? { bodyLength: { length: rewrittenLength(length, rewrite), reason: `body rewritten: ${modelRewriteSource(rewrite)}` } }
+      : {}),
   });
-  const removed = removeQueryParams(upstream.query, route.provider.queryRemove, route.provider.name);
+  const removed = removeQueryParams(upstream.query, provider.queryRemove, provider.name);
   const upstreamPath = `${upstream.path}${removed.query}`;
+  const targetDecisions = target.decisions.length === 0 ? upstream.decisions : [...target.decisions, ...upstream.decisions];
   const plan: RequestPlan = {
     route,
     upstreamPath,
-    upstreamDisplay: redact(`${route.provider.origin}${upstreamPath}`, secrets),
-    targetDecisions: target.decisions.length === 0 ? upstream.decisions : [...target.decisions, ...upstream.decisions],
+    upstreamDisplay: redact(`${provider.origin}${upstreamPath}`, secrets),
+    targetDecisions,
     headers,
     query: removed.decisions,
+    decisions: [...targetDecisions, ...headers.decisions, ...removed.decisions],
   };
-  const relayAnswer = relayAnswerFor(route.provider, (input.method ?? "POST").toUpperCase(), route.upstreamPath);
+  if (input.model !== undefined) plan.upstreamModel = rewrite?.to ?? input.model;
+  if (rewrite) {
+    plan.modelRewrite = rewrite;
+    plan.decisions = [
+      ...plan.decisions,
+      { header: BODY_MODEL, action: "rewrite", value: `${rewrite.from} → ${rewrite.to}`, reason: modelRewriteSource(rewrite) },
+    ];
+  }
+  const relayAnswer = relayAnswerFor(provider, (input.method ?? "POST").toUpperCase(), route.upstreamPath);
   if (relayAnswer !== undefined) plan.relayAnswer = relayAnswer;
   return plan;
 }

@@ -1,31 +1,42 @@
 /**
  * Reading the head of a request body without consuming it: the relay looks at the first bytes
- * (for `"model"`, DESIGN §3) and then hands the untouched stream to the HTTP client. Bytes read
- * are pushed back with `unshift`, so what goes upstream is exactly what arrived.
+ * (for `"model"`, DESIGN §3) and then hands the stream to the HTTP client. Bytes read are pushed
+ * back with `unshift`, so what goes upstream is exactly what arrived — or, when the plan rewrites
+ * the model (§10), the same bytes with only that string token spliced. A route's `when` needs
+ * the whole body (§10): then it is read whole, up to `limits.maxBodyBytes`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
-import { ModelSniffer } from "../routing/model-sniffer.js";
+import { ModelSniffer, type ByteSpan } from "../routing/model-sniffer.js";
 
 export interface BodyHead {
-  /** What to send upstream: the whole body when it was read whole, else the stream itself. */
-  body: Buffer | Readable;
+  /** The bytes read (the whole body when `complete`). */
+  head: Buffer;
+  /** Everything arrived: `head` is the body. Else the rest is still in the request stream (see {@link replayBody}). */
+  complete: boolean;
   /** The sniffed model, if found in what was read. */
   model?: string | undefined;
+  /** Where its string token sits in the body (always inside `head`). */
+  span?: ByteSpan | undefined;
   /** More than `limit` bytes arrived before a verdict: answer 413, send nothing. */
   tooLarge: boolean;
   /** The client went away (or errored) while we were reading. */
   aborted: boolean;
 }
 
+/**
+ * How much of the body to read before routing: one chunk (logging only), until the sniffer has
+ * a verdict on "model" (routes or a provider's `models` need it), or all of it (a route's `when`).
+ */
+export type BodyReading = "first-chunk" | "until-model" | "whole";
+
 export interface HeadOptions {
-  /** Keep reading until the sniffer decides (needed to route by model), or stop after the first chunk. */
-  untilVerdict: boolean;
+  read: BodyReading;
   /** Never hold more than this many bytes. */
   limit: number;
 }
 
-/** Read chunks until the model sniffer has a verdict (or one chunk, for logging only). */
+/** Read the body's first chunks (or all of it), sniffing "model" as they pass. */
 export function readBodyHead(req: IncomingMessage, options: HeadOptions): Promise<BodyHead> {
   return new Promise((resolve) => {
     const sniffer = new ModelSniffer();
@@ -41,20 +52,17 @@ export function readBodyHead(req: IncomingMessage, options: HeadOptions): Promis
       req.off("error", onAbort);
       req.off("close", onClose);
       if (outcome === "end") sniffer.end();
-      const model = sniffer.state === "found" ? sniffer.model : undefined;
+      const found = sniffer.state === "found";
+      const model = found ? sniffer.model : undefined;
+      const span = found ? sniffer.span : undefined;
       if (outcome === "aborted" || outcome === "too-large") {
-        resolve({ body: Buffer.alloc(0), model, tooLarge: outcome === "too-large", aborted: outcome === "aborted" });
+        resolve({ head: Buffer.alloc(0), complete: false, model, tooLarge: outcome === "too-large", aborted: outcome === "aborted" });
         return;
       }
       const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
       // `complete` is set by the parser before 'end' fires: everything is in `chunks`.
-      if (outcome === "end" || (req.complete && req.readableLength === 0)) {
-        resolve({ body: head, model, tooLarge: false, aborted: false });
-        return;
-      }
-      // Same tick as the last read(): 'end' cannot have been emitted, so unshift is allowed.
-      if (head.length > 0) req.unshift(head);
-      resolve({ body: req, model, tooLarge: false, aborted: false });
+      const complete = outcome === "end" || (req.complete && req.readableLength === 0);
+      resolve({ head, complete, model, span, tooLarge: false, aborted: false });
     };
 
     function onReadable() {
@@ -64,7 +72,7 @@ export function readBodyHead(req: IncomingMessage, options: HeadOptions): Promis
         bytes += chunk.length;
         if (bytes > options.limit) return finish("too-large");
         const state = sniffer.push(chunk);
-        if (!options.untilVerdict || state !== "searching") return finish("verdict");
+        if (options.read === "first-chunk" || (options.read === "until-model" && state !== "searching")) return finish("verdict");
       }
     }
     const onEnd = () => finish("end");
@@ -78,6 +86,16 @@ export function readBodyHead(req: IncomingMessage, options: HeadOptions): Promis
     req.on("error", onAbort);
     req.on("close", onClose);
   });
+}
+
+/**
+ * The stream to send upstream after an incomplete read: `head` (as read, or with the model
+ * spliced) pushed back in front of what is still unread. Nothing reads `req` between the read
+ * and this call, so it cannot have emitted 'end' and `unshift` is allowed.
+ */
+export function replayBody(req: IncomingMessage, head: Buffer): Readable {
+  if (head.length > 0) req.unshift(head);
+  return req;
 }
 
 /** Errors a stream with `BodyTooLargeError` once more than `limit` bytes pass (bodies without Content-Length). */

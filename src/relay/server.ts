@@ -12,7 +12,9 @@ import type { Dispatcher } from "undici";
 import type { ResolvedConfig, ResolvedProvider } from "../config/resolve.js";
 import type { RequestRecord } from "../log/record.js";
 import { redact } from "../policy/redact.js";
-import { routesNeedModel } from "../routing/route.js";
+import { spliceModel } from "../routing/model-rewrite.js";
+import { parseJsonBody } from "../routing/request-features.js";
+import { bodyReading } from "../routing/route.js";
 import { VERSION } from "../version.js";
 import { apiShapeFor, errorBody, type ApiShape, type RelayErrorCode } from "./api-errors.js";
 import { forwardExchange } from "./forward.js";
@@ -22,7 +24,7 @@ import { isRefusal, planRequest, planSecrets } from "./plan.js";
 import { isLoopbackHost } from "../net/loopback.js";
 import { allowedHosts, isLoopbackOrigin, isWildcardHost, takePathToken, tokenAccepted } from "./guards.js";
 import { guarded, type RelayObserver, type RelayTokenCheck, type ReservedPathHandler } from "./observer.js";
-import { endAfterDrain, limitBody, observeBody, readBodyHead } from "./request-body.js";
+import { endAfterDrain, limitBody, observeBody, readBodyHead, replayBody, type BodyHead } from "./request-body.js";
 
 export interface RelayServerOptions {
   config: ResolvedConfig;
@@ -98,7 +100,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
   const host = options.host ?? config.host;
   const requestedPort = options.port ?? config.port;
   const token = options.token ?? config.token?.reveal();
-  const needModel = routesNeedModel(config);
+  const reading = bodyReading(config);
   // Every secret this relay knows by value, for every string it prints (§8).
   const secrets = planSecrets(config, token);
   const instance = randomBytes(4).toString("hex");
@@ -254,10 +256,9 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
       return fail(413, "body_too_large", `request body of ${length} bytes exceeds limits.maxBodyBytes (${maxBodyBytes})`);
     }
 
-    let body: Buffer | IncomingMessage | import("node:stream").Readable | null = null;
-    let model: string | undefined;
+    let head: BodyHead | undefined;
     if (hasBody(req)) {
-      const head = await readBodyHead(req, { untilVerdict: needModel, limit: maxBodyBytes });
+      head = await readBodyHead(req, { read: reading, limit: maxBodyBytes });
       if (head.aborted) {
         record.status = 499;
         record.error = "client closed the connection before sending its body";
@@ -267,13 +268,13 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
       if (head.tooLarge) {
         return fail(413, "body_too_large", `request body exceeds limits.maxBodyBytes (${maxBodyBytes})`);
       }
-      model = head.model;
-      body = head.body;
-      if (!Buffer.isBuffer(body) && length === undefined) body = limitBody(body, maxBodyBytes);
     }
+    const model = head?.model;
     if (model !== undefined) record.model = model;
+    // `when` reads a parsed copy; the bytes relayed stay the client's.
+    const json = reading === "whole" && head?.complete ? parseJsonBody(head.head) : undefined;
 
-    const plan = planRequest({ path, query, target: target as Target, method: req.method, headers: req.headers, model, config, relayToken: token, via: viaEntry });
+    const plan = planRequest({ path, query, target: target as Target, method: req.method, headers: req.headers, model, modelSpan: head?.span, json, config, relayToken: token, via: viaEntry });
     if (!plan) {
       return fail(404, "no_route", `no provider for ${req.method} ${path}: add a route or a defaultProvider to the config`);
     }
@@ -281,18 +282,28 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     const { provider } = plan.route;
     record.provider = provider.name;
     record.route = plan.route.matchedBy;
-    const decisions = plan.targetDecisions.length === 0 ? plan.headers.decisions : [...plan.targetDecisions, ...plan.headers.decisions];
-    record.decisions = plan.query.length === 0 ? decisions : [...decisions, ...plan.query];
+    record.rule = plan.route.rule;
+    if (plan.upstreamModel !== undefined) record.upstreamModel = plan.upstreamModel;
+    if (plan.route.inputTokensEstimate !== undefined) record.inputTokensEstimate = plan.route.inputTokensEstimate;
+    record.decisions = plan.decisions;
     if (plan.relayAnswer) {
       // The relay answers itself (§3 unavailable provider, §10 countTokens: false): nothing leaves.
       const { status, code, message, shape } = plan.relayAnswer;
       return fail(status, code, message, provider, shape);
     }
     record.upstream = plan.upstreamDisplay;
+
+    let body: Buffer | import("node:stream").Readable | null = null;
+    if (head) {
+      // Only the model's string token changes; the rest is replayed (or still streaming) untouched.
+      const bytes = plan.modelRewrite ? spliceModel(head.head, plan.modelRewrite) : head.head;
+      body = head.complete ? bytes : replayBody(req, bytes);
+      if (!Buffer.isBuffer(body) && length === undefined) body = limitBody(body, maxBodyBytes);
+    }
     if (observer) {
       const facts = { rawHeaders: req.rawHeaders, target: rawUrl, oauthForwarded: plan.headers.oauthForwarded, providerKind: provider.kind };
       guarded(() => observer.requestStart(record, facts));
-      // What goes upstream is unchanged: a Buffer is shown as is, a stream is passed through a tap.
+      // The inspector sees what goes upstream: a Buffer is shown as is, a stream is passed through a tap.
       if (Buffer.isBuffer(body)) {
         const whole = body;
         guarded(() => observer.requestChunk(record, whole));

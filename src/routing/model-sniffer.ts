@@ -21,9 +21,19 @@
  *   strings (bad escapes, raw control characters, invalid UTF-8) and before the top-level object.
  *   Nested values and skipped strings are not validated, and nothing after the model value is
  *   read: the upstream rejects a broken body anyway, the sniffer only has to not misread one.
+ *
+ * Once found, {@link ModelSniffer.span} says where the value's string token sits in the body's
+ * byte stream (quotes included, offsets counted across chunks), so a provider's `models` map can
+ * splice in another name and replay every other byte untouched (DESIGN §10).
  */
 
 export type SniffState = "searching" | "found" | "absent";
+
+/** Byte offsets in the whole body: `start` is the opening quote, `end` is just past the closing one. */
+export interface ByteSpan {
+  start: number;
+  end: number;
+}
 
 /** Longest model value accepted, in UTF-16 code units; real model ids are well under 100. */
 export const MAX_MODEL_LENGTH = 256;
@@ -69,13 +79,19 @@ const NO_ESCAPE = 0;
 const AFTER_BACKSLASH = 1;
 const UNICODE_ESCAPE_START = 2; // + number of hex digits read so far (0..3)
 
-/** Finds the top-level `"model"` string of a JSON body fed in chunks; see the module comment. */
 /** `{"model":` as bytes: the fast path's prefix. */
 const LEADING_MODEL_KEY = new TextEncoder().encode('{"model":');
 
+/** Finds the top-level `"model"` string of a JSON body fed in chunks; see the module comment. */
 export class ModelSniffer {
   #state: SniffState = "searching";
   #model: string | undefined = undefined;
+  #span: ByteSpan | undefined = undefined;
+  /** Bytes pushed before the current chunk. */
+  #consumed = 0;
+  /** Offset in the body of the byte being read (kept only where a span edge can be). */
+  #at = 0;
+  #valueStart = 0;
   #mode: Mode = AT_START;
   #bomBytesMatched = 0;
 
@@ -109,6 +125,11 @@ export class ModelSniffer {
     return this.#model;
   }
 
+  /** Where the model value's string token (quotes included) sits in the body, once "found". */
+  get span(): ByteSpan | undefined {
+    return this.#span;
+  }
+
   /**
    * Feed the next chunk; returns the state after it. Once "found" or "absent", further pushes are
    * no-ops returning the same state. Never throws, never mutates or retains `chunk`.
@@ -127,6 +148,7 @@ export class ModelSniffer {
       // Unreachable by design; a sniffer bug must cost a routing hint, never a relayed request.
       this.#finish("absent");
     }
+    this.#consumed += chunk.length;
     return this.#state;
   }
 
@@ -147,6 +169,8 @@ export class ModelSniffer {
     for (; i < limit; i++) {
       const byte = chunk[i]!;
       if (byte === 0x22) {
+        this.#valueStart = start - 1;
+        this.#at = i;
         this.#finish("found", Buffer.from(chunk.buffer, chunk.byteOffset + start, i - start).toString("latin1"));
         return true;
       }
@@ -164,6 +188,8 @@ export class ModelSniffer {
   #finish(state: "found" | "absent", model?: string): void {
     this.#state = state;
     this.#model = model;
+    // Found always happens on the closing quote's byte (#at).
+    if (state === "found") this.#span = { start: this.#valueStart, end: this.#at + 1 };
     this.#mode = DONE;
     this.#valueUnits = undefined;
   }
@@ -185,10 +211,12 @@ export class ModelSniffer {
           break;
         case IN_KEY:
         case IN_MODEL_VALUE:
+          this.#at = this.#consumed + i;
           this.#decodeStringByte(chunk[i]!);
           i++;
           break;
         default:
+          this.#at = this.#consumed + i;
           this.#readStructuralByte(chunk[i]!);
           i++;
       }
@@ -343,6 +371,7 @@ export class ModelSniffer {
 
   #beginModelValue(): void {
     this.#mode = IN_MODEL_VALUE;
+    this.#valueStart = this.#at;
     this.#valueUnits ??= new Uint16Array(MAX_MODEL_LENGTH);
     this.#valueLength = 0;
     this.#resetDecoder();

@@ -44,6 +44,10 @@ describe("formatRequestLine", () => {
     ["a streamed success with usage", record, "12:04:05 POST /v1/messages?beta=true claude-sonnet-4-5 → anthropic 200 stream 1.23s ttfb 310ms in 1200 out 45 cache-read 1000"],
     ["a relay error without provider or model", { ...record, model: undefined, provider: undefined, status: 404, stream: false, durationMs: 3, ttfbMs: undefined, usage: undefined, error: "no route" },
       "12:04:05 POST /v1/messages?beta=true - → none 404 json 3ms no route"],
+    ["a model the provider's models renamed", { ...record, model: "claude-haiku-4-5", upstreamModel: "qwen3-coder:30b", provider: "local", usage: undefined, ttfbMs: undefined },
+      "12:04:05 POST /v1/messages?beta=true claude-haiku-4-5 → local (as qwen3-coder:30b) 200 stream 1.23s"],
+    ["an upstream model equal to the client's is not repeated", { ...record, upstreamModel: "claude-sonnet-4-5", usage: undefined, ttfbMs: undefined },
+      "12:04:05 POST /v1/messages?beta=true claude-sonnet-4-5 → anthropic 200 stream 1.23s"],
     ["control characters from the client are escaped", { ...record, model: "x\u001b[2Jy", usage: undefined, ttfbMs: undefined },
       "12:04:05 POST /v1/messages?beta=true x\\u001b[2Jy → anthropic 200 stream 1.23s"],
   ] as Array<[string, RequestRecord, string]>)("%s", (_label, rec, line) => {
@@ -99,11 +103,12 @@ describe("reporters", () => {
     expect(capture(false, false)).toBe(`${formatRequestLine(record, plain)}\n`);
   });
 
-  it("--verbose: the request line, then one line per decision", () => {
+  it("--verbose: the request line, the rule that routed it, then one line per decision", () => {
     const lines = capture(false, true).split("\n");
-    expect(lines).toHaveLength(decisions.length + 2);
+    expect(lines).toHaveLength(decisions.length + 3);
     expect(lines[0]).toMatch(/^12:04:05 POST \/v1\/messages/);
-    expect(lines.slice(1, -1).map((l) => l.trim().split(/\s+/).slice(0, 2))).toEqual(decisions.map((d) => [d.header, d.action]));
+    expect(lines[1]).toBe("    route  built-in");
+    expect(lines.slice(2, -1).map((l) => l.trim().split(/\s+/).slice(0, 2))).toEqual(decisions.map((d) => [d.header, d.action]));
     expect(lines.at(-1)).toBe("");
   });
 

@@ -22,7 +22,7 @@ import { decideHeaders } from "../../src/policy/headers.js";
 import { withholdKeyReason, withholdOAuthReason } from "../../src/policy/reach.js";
 import { knownSecrets, redact, secretsIn } from "../../src/policy/redact.js";
 import { isRefusal, planRequest } from "../../src/relay/plan.js";
-import { routeConditions } from "../../src/routing/route.js";
+import { routeConditionTexts } from "../../src/routing/route.js";
 import { b64, encodeAll, encodeDashes } from "../fixtures/shapes.js";
 
 const RUNS = { numRuns: 10_000, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH, endOnFailure: true } : {}) };
@@ -295,7 +295,7 @@ describe("properties of redaction (10,000 cases each)", () => {
       fc.property(vendorToken, shape, fc.constantFrom("x-api-key", "x-team", "authorization", "x-custom"), (secret, make, name) => {
         const value = make(secret.token).replace(/[\r\n]/g, "");
         const config = resolveConfig({ routes: [{ header: { [name]: value }, provider: "anthropic" }] }, { source: { via: "inline" }, env: {} });
-        expect(leakedRun(routeConditions(config.routes[0]!).join(" "), [secret])).toBeUndefined();
+        expect(leakedRun(routeConditionTexts(config.routes[0]!).join(" "), [secret])).toBeUndefined();
       }),
       RUNS,
     );

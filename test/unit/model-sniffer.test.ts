@@ -397,3 +397,77 @@ describe("ModelSniffer on 20 MiB bodies", () => {
     expect(sniffer.push(bytes.subarray(bytes.length - 1))).toBe("absent");
   });
 });
+
+describe("ModelSniffer byte span of the model value", () => {
+  const decoder = new TextDecoder();
+  /** Feeds `chunks`; returns the verdict with its span. */
+  const spanOf = (chunks: Uint8Array[]) => {
+    const sniffer = new ModelSniffer();
+    for (const chunk of chunks) sniffer.push(chunk);
+    sniffer.end();
+    return { model: sniffer.model, span: sniffer.span };
+  };
+
+  it.each(FOUND_CASES)("covers exactly the value's string token, quotes included: %s", (_name, body, model) => {
+    const bytes = toBytes(body);
+    const { span } = spanOf([bytes]);
+    expect(span).toBeDefined();
+    const token = bytes.subarray(span!.start, span!.end);
+    expect(token[0]).toBe(0x22);
+    expect(token[token.length - 1]).toBe(0x22);
+    // The token alone is a JSON string that decodes to the model (escapes and UTF-8 included).
+    expect(JSON.parse(decoder.decode(token))).toBe(model);
+  });
+
+  it.each(FOUND_CASES)("is the same at every two-chunk split and byte by byte: %s", (_name, body) => {
+    const bytes = toBytes(body);
+    const whole = spanOf([bytes]).span;
+    for (let split = 0; split <= bytes.length; split++) {
+      expect({ split, span: spanOf([bytes.subarray(0, split), bytes.subarray(split)]).span }).toEqual({ split, span: whole });
+    }
+    expect(spanOf(Array.from(bytes, (_b, i) => bytes.subarray(i, i + 1))).span).toEqual(whole);
+  });
+
+  it.each(ABSENT_CASES)("is undefined when the model is absent: %s", (_name, body) => {
+    expect(spanOf([toBytes(body)]).span).toBeUndefined();
+  });
+
+  it("counts offsets across chunks, in bytes (not UTF-16 units)", () => {
+    const chunks = ['{"system":"é漢🤖","mod', 'el" : "clau', 'de"}'].map((c) => utf8.encode(c));
+    const { span } = spanOf(chunks);
+    const bytes = utf8.encode('{"system":"é漢🤖","model" : "claude"}');
+    // 11 + 2 + 3 + 4 bytes of `{"system":"é漢🤖`, then `","model" : ` (12): the quote is byte 32.
+    expect(span).toEqual({ start: 32, end: bytes.length - 1 });
+    expect(decoder.decode(bytes.subarray(span!.start, span!.end))).toBe('"claude"');
+  });
+
+  it("lets a splice at the span change only the top-level model (generated bodies, random chunks)", () => {
+    const random = randomSource(0xc0ffee);
+    const KEYS = ["model", "messages", "metadata", "mode", "system"];
+    const value = (depth: number): unknown => {
+      const roll = random();
+      if (roll < 0.3 || depth > 2) return ["\"q\"", "\\", "é🤖", "model", "\u0001"][Math.floor(random() * 5)];
+      if (roll < 0.6) return [value(depth + 1), { model: "nested" }];
+      return Object.fromEntries(KEYS.slice(0, 1 + Math.floor(random() * 4)).map((k) => [k, value(depth + 1)]));
+    };
+    for (let n = 0; n < 200; n++) {
+      const body: Record<string, unknown> = {};
+      for (const key of KEYS) if (random() < 0.6) body[key] = key === "model" ? `claude-${n}-é\\"` : value(1);
+      const text = JSON.stringify(body, null, random() < 0.5 ? 2 : undefined);
+      const bytes = utf8.encode(text);
+      const chunks: Uint8Array[] = [];
+      for (let at = 0; at < bytes.length; ) {
+        const end = Math.min(bytes.length, at + 1 + Math.floor(random() * 9));
+        chunks.push(bytes.subarray(at, end));
+        at = end;
+      }
+      const { span } = spanOf(chunks);
+      if (!("model" in body)) {
+        expect(span).toBeUndefined();
+        continue;
+      }
+      const spliced = Buffer.concat([bytes.subarray(0, span!.start), Buffer.from('"REPLACED"'), bytes.subarray(span!.end)]);
+      expect(JSON.parse(spliced.toString("utf8"))).toEqual({ ...body, model: "REPLACED" });
+    }
+  });
+});
