@@ -36,6 +36,26 @@ export interface RelaySettings {
   trusted: boolean;
 }
 
+/** The token's minimum length: guessing 16 random characters is out of reach. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/**
+ * Clients send the token as the path segment `/_t/<token>/`, so it may only hold characters a
+ * path segment carries unencoded and unchanged: RFC 3986 §2.3 "unreserved" (a `/` would end the
+ * segment, `%` `?` `#` would be decoded or cut by clients). Pure; never quotes the token.
+ */
+export function tokenProblem(token: string): string | undefined {
+  if (!/^[A-Za-z0-9._~-]*$/.test(token)) {
+    return "may only contain letters, digits and - . _ ~ (it travels in one URL path segment, /_t/<token>/); generate one with: openssl rand -hex 32";
+  }
+  if (token.length < MIN_TOKEN_LENGTH) {
+    return `must be at least ${MIN_TOKEN_LENGTH} characters (it has ${token.length}); generate one with: openssl rand -hex 32`;
+  }
+  return undefined;
+}
+
+const TOKEN_SOURCE_NAME = { flag: "--token", env: "LLM_RELAY_TOKEN", config: "token in the config" } as const;
+
 export function portFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   const raw = env.LLM_RELAY_PORT;
   if (raw === undefined || raw === "") return undefined;
@@ -101,8 +121,9 @@ export async function resolveSettings(
   else if (!ownListener && env.LLM_RELAY_TOKEN) [token, tokenSource] = [env.LLM_RELAY_TOKEN, "env"];
   else if (!ownListener && config.token) [token, tokenSource] = [config.token.reveal(), "config"];
   if (token !== undefined) {
-    if (token.length < 16) throw new CliError("the relay token must be at least 16 characters");
     knownSecrets.add(token);
+    const problem = tokenProblem(token);
+    if (problem) throw new CliError(`the relay token (${TOKEN_SOURCE_NAME[tokenSource!]}) ${problem}`);
   }
 
   const host = flags.host ?? config.host;

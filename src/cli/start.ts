@@ -1,15 +1,23 @@
 /**
  * `llm-relay start`: run the relay in the foreground, one line per request, a summary on exit.
  */
-import { constants } from "node:os";
+import { constants, networkInterfaces } from "node:os";
 import { chalkFor } from "../log/color.js";
 import { openLogFile, type LogFile } from "../log/log-file.js";
 import type { RequestRecord } from "../log/record.js";
 import { batchedSink } from "../log/reporter.js";
 import { Summary } from "../log/summary.js";
+import { isWildcardHost } from "../relay/guards.js";
 import { startRelay } from "../relay/server.js";
 import { formatBanner } from "./banner.js";
 import { resolveSettings, terminalReporter, type RelayFlags } from "./settings.js";
+
+/** This machine's addresses other machines may reach it at (IPv4 first; no link-local IPv6). */
+function externalAddresses(): string[] {
+  const all = Object.values(networkInterfaces()).flatMap((entries) => entries ?? []);
+  const usable = all.filter((e) => !e.internal && !e.address.includes("%") && !e.address.toLowerCase().startsWith("fe80:"));
+  return [...usable.filter((e) => e.family === "IPv4"), ...usable.filter((e) => e.family !== "IPv4")].map((e) => e.address);
+}
 
 export async function runStart(flags: RelayFlags): Promise<number> {
   const settings = await resolveSettings(flags);
@@ -82,6 +90,7 @@ export async function runStart(flags: RelayFlags): Promise<number> {
     else process.on("SIGHUP", stop);
     // Only now: a supervisor that sees the banner may signal at once, and must get a clean stop.
     const err = chalkFor(process.stderr);
-    say(`${formatBanner({ config: settings.config, url: relay.url, tokenSource: settings.tokenSource, chalk: err })}\n`);
+    const machineAddresses = isWildcardHost(relay.host) ? externalAddresses() : [];
+    say(`${formatBanner({ config: settings.config, url: relay.url, tokenSource: settings.tokenSource, machineAddresses, chalk: err })}\n`);
   });
 }

@@ -14,7 +14,7 @@ import type { RequestRecord } from "../log/record.js";
 import { redactUrl } from "../policy/redact.js";
 import { routesNeedModel } from "../routing/route.js";
 import { VERSION } from "../version.js";
-import { apiShapeFor, errorBody, type ApiShape, type RelayErrorCode } from "./api-errors.js";
+import { apiShapeFor, errorBody, noRouteMessage, type ApiShape, type RelayErrorCode } from "./api-errors.js";
 import { forwardExchange } from "./forward.js";
 import { planRequest } from "./plan.js";
 import { allowedHosts, isLoopbackHost, isLoopbackOrigin, isWildcardHost, takePathToken, tokenAccepted } from "./guards.js";
@@ -94,6 +94,11 @@ async function upstreamDispatcher(timeouts: ResolvedConfig["timeouts"], env: Nod
   return proxied ? new undici.EnvHttpProxyAgent(options) : new undici.Agent(options);
 }
 
+/** The `/_t/<token>` prefix a client used, as a placeholder (the token itself is never echoed). */
+function tokenPrefix(pathToken: string | undefined): string {
+  return pathToken === undefined ? "" : "/_t/<token>";
+}
+
 /** Marks a request record that has left the in-flight count; JSON output never shows it. */
 const SETTLED = Symbol("settled");
 
@@ -161,9 +166,9 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     shape?: ApiShape,
   ) => {
     const path = takePathToken((req.url ?? "/").split("?")[0]!).path;
-    // Messages may quote the path, where a client may have pasted a key: the redacted form only.
-    const safeMessage = redactUrl(message);
-    const body = errorBody(shape ?? apiShapeFor(provider?.kind, path), status, code, safeMessage);
+    // Messages quote client input only through `shown()` (redacted), so the relay's own text,
+    // placeholders like `/_t/<token>` included, reaches the user as written.
+    const body = errorBody(shape ?? apiShapeFor(provider?.kind, path), status, code, message);
     // The request body (if any) is not read: close the connection rather than drain it.
     const shouldClose = status === 413 || status === 400 || hasBody(req) && !req.complete;
     res.writeHead(status, {
@@ -173,7 +178,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     });
     res.end(body);
     record.status = status;
-    record.error = safeMessage;
+    record.error = message;
     record.durationMs = performance.now() - started;
     finishRecord(record);
   };
@@ -204,6 +209,8 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     const rawPath = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
     const query = queryAt === -1 ? "" : rawUrl.slice(queryAt);
     const { path, token: pathToken } = takePathToken(rawPath);
+    // The path as an error message may quote it: a key a client pasted there is redacted.
+    const shown = () => redactUrl(path);
 
     if (path === "/_relay/health" && (req.method === "GET" || req.method === "HEAD")) {
       const body = JSON.stringify({ ok: true, version: VERSION, providers: [...config.providers.keys()] });
@@ -218,7 +225,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
         return fail(401, "token_required", "this relay requires its token (path prefix /_t/<token> or header x-llm-relay-token)");
       }
     }
-    if (path.startsWith("/_relay/")) return fail(404, "no_route", `${path} is reserved by the relay`);
+    if (path.startsWith("/_relay/")) return fail(404, "no_route", `${shown()} is reserved by the relay`);
     const via = req.headers.via;
     if (via !== undefined && via.includes(viaEntry)) {
       return fail(508, "loop_detected", "this request already passed through this relay (a provider's baseUrl points back at it)");
@@ -250,7 +257,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
 
     const plan = planRequest({ path, query, method: req.method, headers: req.headers, model, config, relayToken: token, via: viaEntry });
     if (!plan) {
-      return fail(404, "no_route", `no provider for ${req.method} ${path}: add a route or a defaultProvider to the config`);
+      return fail(404, "no_route", noRouteMessage(req.method ?? "GET", path, shown(), `http://${hostHeader}${tokenPrefix(pathToken)}`));
     }
     const { provider } = plan.route;
     record.provider = provider.name;
