@@ -93,7 +93,7 @@ describe("llm-relay start", () => {
     expect(res.status).toBe(200);
     expect(res.headers["request-id"]).toBe("req_mock");
     const [line] = await cli.waitFor(/^.*POST \/v1\/messages.*$/m);
-    expect(line).toMatch(/^\d\d:\d\d:\d\d POST \/v1\/messages claude-test → anthropic 200 json \d+ms/);
+    expect(line).toMatch(/^\d\d:\d\d:\d\d POST \/v1\/messages claude-test → anthropic 200 json (?:\d+ms|\d+\.\d\ds) /);
     expect(cli.stdout().match(/POST \/v1\/messages/g)).toHaveLength(1);
 
     cli.child.kill("SIGTERM");
