@@ -216,6 +216,17 @@ async function checkConfig(env: NodeJS.ProcessEnv, configFile: string | undefine
     detail: `${config.providers.size} provider(s), ${config.routes.length} route(s)${config.defaultProvider ? `, default ${config.defaultProvider}` : ""}`,
   });
 
+  // §3: a provider whose key variable is unset is unavailable (503), the rest keep working.
+  for (const p of config.providers.values()) {
+    if (p.unavailable === undefined) continue;
+    checks.push({
+      name: `provider ${p.name}`,
+      status: "warn",
+      detail: `unavailable: its apiKey names ${p.unavailable.env}, which is not set; requests routed to it get a 503`,
+      fix: invalidConfigFix(`environment variable ${p.unavailable.env} is not set`),
+    });
+  }
+
   const file = config.source.file;
   if (file !== undefined && needsApproval(config)) {
     const targets = [...untrustedOrigins(config).map((o) => o.origin), ...(exposedHost(config) ? [`listening on ${config.host}`] : [])];

@@ -67,17 +67,24 @@ describe("doctor's fix lines match its messages", () => {
     expect(result.stdout).not.toContain("fix or remove the file");
   });
 
-  it("an unset variable: the fix is to export it, never a value", async () => {
+  it("an unset key variable: the provider is unavailable, and the fix is to export it", async () => {
     const cwd = folder();
     const file = path.join(cwd, "relay.json");
     writeFileSync(file, JSON.stringify({ providers: { gw: { kind: "anthropic", baseUrl: "http://127.0.0.1:9", apiKey: { env: "GW_KEY" } } } }));
     const result = await runCli(["doctor", "-c", file], { env: env(), cwd, timeoutMs: 30_000 });
+    expect(result.stdout).toMatch(/^warn\s+provider gw\s+unavailable: its apiKey names GW_KEY, which is not set; requests routed to it get a 503$/m);
+    expect(fixFor(result.stdout, "provider gw")).toBe("export GW_KEY=… in the shell that runs llm-relay (the config reads it from the environment)");
+    expect(result.stdout).not.toContain("correct the keys");
+  });
+
+  it("an unset token variable: the config is invalid, and the fix is to export it", async () => {
+    const cwd = folder();
+    const file = path.join(cwd, "relay.json");
+    writeFileSync(file, JSON.stringify({ token: { env: "RELAY_TOKEN_VAR" } }));
+    const result = await runCli(["doctor", "-c", file], { env: env(), cwd, timeoutMs: 30_000 });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^fail\s+config valid\s+invalid config in .*relay\.json:/m);
-    expect(result.stdout).toContain("providers.gw.apiKey: environment variable GW_KEY is not set");
-    const fix = result.stdout.split("\n").find((line) => line.trim().startsWith("fix: export"));
-    expect(fix?.trim()).toBe("fix: export GW_KEY=… in the shell that runs llm-relay (the config reads it from the environment)");
-    expect(result.stdout).not.toContain("correct the keys");
+    expect(fixFor(result.stdout, "config valid")).toBe("export RELAY_TOKEN_VAR=… in the shell that runs llm-relay (the config reads it from the environment)");
   });
 
   it("doctor -c FILE checks that file (and with the variable set, passes it)", async () => {
