@@ -8,7 +8,6 @@
  * reach checks are the thin I/O shell around them.
  */
 import { lookup } from "node:dns/promises";
-import http from "node:http";
 import net from "node:net";
 import tls from "node:tls";
 import type { ChalkInstance } from "chalk";
@@ -28,6 +27,7 @@ import {
 import { chalkFor } from "../log/color.js";
 import { redactToken, redactUrl } from "../policy/redact.js";
 import { isLoopbackHost } from "../relay/guards.js";
+import { probeRelay } from "../relay/health-probe.js";
 import { describeSource } from "./banner.js";
 import { knownSecrets } from "./errors.js";
 import { portFromEnv } from "./settings.js";
@@ -270,22 +270,6 @@ function probeListen(host: string, port: number): Promise<NodeJS.ErrnoException 
   });
 }
 
-/** Whether an llm-relay answers `/_relay/health` there (a loopback GET, no credentials). */
-function isRelayListening(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const hostname = host.includes(":") ? `[${host}]` : host;
-    const req = http.get({ host, port, path: "/_relay/health", agent: false, timeout: 1000, headers: { host: `${hostname}:${port}` } }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (body.length < 4096 ? (body += d) : undefined));
-      res.on("end", () => resolve(res.statusCode === 200 && /"ok"\s*:\s*true/.test(body)));
-      res.on("error", () => resolve(false));
-    });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(false));
-  });
-}
-
 async function checkPort(env: NodeJS.ProcessEnv, config: ResolvedConfig | undefined): Promise<Check> {
   let envPort: number | undefined;
   try {
@@ -301,8 +285,9 @@ async function checkPort(env: NodeJS.ProcessEnv, config: ResolvedConfig | undefi
   const error = await probeListen(host, port);
   if (error === undefined) return { name: "port", status: "ok", detail: `${address}${from} is free` };
   if (error.code === "EADDRINUSE") {
-    if (await isRelayListening(host, port)) {
-      return { name: "port", status: "warn", detail: `${address}${from}: an llm-relay is already listening there`, fix: "use it, stop it, or start another on a different port: llm-relay start -p <port>" };
+    const other = await probeRelay(host, port);
+    if (other !== undefined) {
+      return { name: "port", status: "warn", detail: `${address}${from}: another llm-relay (version ${other.version}) is already listening there`, fix: "use it, stop it, or start another on a different port: llm-relay start -p <port>" };
     }
     return { name: "port", status: "fail", detail: `${address}${from} is in use by another program`, fix: "stop that program, or pick another port: llm-relay start -p <port> (or LLM_RELAY_PORT)" };
   }

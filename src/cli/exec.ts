@@ -17,7 +17,7 @@ import { Summary } from "../log/summary.js";
 import { isLoopbackHost } from "../relay/guards.js";
 import { startRelay, type RelayHandle } from "../relay/server.js";
 import { CliError, knownSecrets } from "./errors.js";
-import { resolveSettings, type RelayFlags } from "./settings.js";
+import { explainListenError, resolveSettings, type RelayFlags } from "./settings.js";
 
 /** 256 random bits (§8 asks for at least 128), URL-safe so it can sit in a path segment. */
 function sessionToken(): string {
@@ -70,7 +70,9 @@ export async function runExec(command: string, args: string[], flags: RelayFlags
   };
   // The relay first, so a taken --port leaves no empty log file behind; requests come from the
   // child, which starts after the log is open.
-  const relay = await startRelay({ config: settings.config, host, port: settings.port, token, onRecord });
+  const relay = await startRelay({ config: settings.config, host, port: settings.port, token, onRecord }).catch((error: unknown) =>
+    explainListenError(error, host, settings.port),
+  );
   try {
     await waitUntilHealthy(relay);
     log = await openSessionLog(flags.logFile ?? defaultLogPath(process.env, homedir(), new Date(), process.pid), {

@@ -13,6 +13,8 @@ import {
 import { chalkFor } from "../log/color.js";
 import { createReporter, type LineSink, type Reporter } from "../log/reporter.js";
 import { isLoopbackHost } from "../relay/guards.js";
+import { probeRelay } from "../relay/health-probe.js";
+import { RelayStartError } from "../relay/server.js";
 import { CliError, knownSecrets } from "./errors.js";
 
 export interface RelayFlags {
@@ -146,4 +148,23 @@ export async function resolveSettings(
 
 export function terminalReporter(flags: RelayFlags, stream: NodeJS.WriteStream & LineSink, sink: LineSink = stream): Reporter {
   return createReporter({ sink, json: flags.json === true, verbose: flags.verbose === true, chalk: chalkFor(stream) });
+}
+
+/**
+ * A taken port, said better when the one holding it is another llm-relay (it answers
+ * `/_relay/health`): that relay may be exactly what the user wants. Other errors pass unchanged.
+ */
+export async function explainListenError(error: unknown, host: string, port: number): Promise<never> {
+  if (error instanceof RelayStartError && error.code === "EADDRINUSE" && port !== 0) {
+    const other = await probeRelay(host, port);
+    if (other !== undefined) {
+      const shownHost = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+      throw new RelayStartError(
+        `port ${port} on ${host} is already in use: another llm-relay (version ${other.version}) is already listening there.\n` +
+          `  Use it (export ANTHROPIC_BASE_URL=http://${shownHost}:${port}), stop it, or choose another port with --port`,
+        "EADDRINUSE",
+      );
+    }
+  }
+  throw error;
 }

@@ -10,7 +10,17 @@ import { Summary } from "../log/summary.js";
 import { isWildcardHost } from "../relay/guards.js";
 import { startRelay } from "../relay/server.js";
 import { formatBanner } from "./banner.js";
-import { resolveSettings, terminalReporter, type RelayFlags } from "./settings.js";
+import { explainListenError, resolveSettings, terminalReporter, type RelayFlags } from "./settings.js";
+
+/**
+ * What SIGHUP means to `start`. On a terminal (stdin or stderr is a TTY) it is the terminal going
+ * away: stop as on SIGTERM, or the relay is orphaned. Without one (nohup, a service manager,
+ * output sent to a file) it is logrotate's "reopen the log" (nginx, syslog), when there is a log
+ * file; with none, there is nothing to reopen, and SIGHUP stops as it classically does. Pure.
+ */
+export function sighupMeaning({ terminal, logFile }: { terminal: boolean; logFile: boolean }): "stop" | "reopen" {
+  return !terminal && logFile ? "reopen" : "stop";
+}
 
 /** This machine's addresses other machines may reach it at (IPv4 first; no link-local IPv6). */
 function externalAddresses(): string[] {
@@ -37,7 +47,7 @@ export async function runStart(flags: RelayFlags): Promise<number> {
     port: settings.port,
     token: settings.token,
     onRecord,
-  });
+  }).catch((error: unknown) => explainListenError(error, settings.host, settings.port));
   // After listening: a taken port must not leave an empty log file behind.
   if (flags.logFile !== undefined) {
     try {
@@ -83,10 +93,9 @@ export async function runStart(flags: RelayFlags): Promise<number> {
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
-    // SIGHUP means "reopen the log" to a relay writing a log file under logrotate (nginx, syslog);
-    // to one in a terminal it means the terminal closed, and a relay left running would be orphaned.
     const openLog = logFile;
-    if (openLog) process.on("SIGHUP", () => openLog.reopen());
+    const terminal = process.stdin.isTTY === true || process.stderr.isTTY === true;
+    if (openLog && sighupMeaning({ terminal, logFile: true }) === "reopen") process.on("SIGHUP", () => openLog.reopen());
     else process.on("SIGHUP", stop);
     // Only now: a supervisor that sees the banner may signal at once, and must get a clean stop.
     const err = chalkFor(process.stderr);
