@@ -5,6 +5,7 @@
 import type { ChalkInstance } from "chalk";
 import { configSecrets, type ConfigSource, type ResolvedConfig } from "../config/resolve.js";
 import { routeConditionTexts } from "../routing/route.js";
+import { isWildcardHost } from "../relay/guards.js";
 import { VERSION } from "../version.js";
 
 export function describeSource(source: ConfigSource): string {
@@ -52,10 +53,24 @@ export interface BannerInput {
   tokenSource?: "flag" | "env" | "config" | undefined;
   /** The inspector page with its token (§11): the one place that secret is printed. */
   inspectUrl?: string | undefined;
+  /** This machine's non-loopback addresses, for a relay listening on all interfaces. */
+  machineAddresses?: readonly string[];
   chalk: ChalkInstance;
 }
 
-export function formatBanner({ config, url, tokenSource, inspectUrl, chalk }: BannerInput): string {
+/**
+ * Where clients should point: a wildcard listener (`0.0.0.0`, `::`) is no address a client can
+ * use, and the Host guard answers 403 to it. Local clients use 127.0.0.1; other machines one of
+ * this machine's addresses. Any other listen address is used as is. Pure.
+ */
+export function clientUrls(url: string, machineAddresses: readonly string[] = []): { local: string; others: string[] } {
+  const parsed = new URL(url);
+  if (!isWildcardHost(parsed.hostname)) return { local: url, others: [] };
+  const at = (host: string) => `http://${host.includes(":") ? `[${host}]` : host}:${parsed.port}`;
+  return { local: at("127.0.0.1"), others: machineAddresses.map(at) };
+}
+
+export function formatBanner({ config, url, tokenSource, inspectUrl, machineAddresses, chalk }: BannerInput): string {
   const label = (text: string) => chalk.dim(text.padEnd(10));
   const indent = " ".repeat(12);
   const block = (name: string, lines: string[]) =>
@@ -63,11 +78,17 @@ export function formatBanner({ config, url, tokenSource, inspectUrl, chalk }: Ba
   // Never print the token itself: point at where the user already has it.
   const tokenPath =
     tokenSource === undefined ? "" : tokenSource === "env" ? "/_t/$LLM_RELAY_TOKEN" : "/_t/<your token>";
-  const base = `${url}${tokenPath}`;
+  const { local, others } = clientUrls(url, machineAddresses);
+  const base = `${local}${tokenPath}`;
+  const listening = local === url ? [chalk.green(url)] : [`${chalk.green(url)} (all interfaces)`];
+  const remote =
+    others.length === 0
+      ? []
+      : ["  From other machines, use this machine's address instead of 127.0.0.1:", ...others.map((o) => `    ${o}${tokenPath}`)];
   return [
     `${chalk.bold("llm-relay")} ${VERSION}`,
     block("config", [describeSource(config.source)]),
-    block("listening", [chalk.green(url)]),
+    block("listening", listening),
     ...(inspectUrl === undefined ? [] : [block("inspector", [chalk.cyan(inspectUrl)])]),
     block("providers", describeProviders(config)),
     block("routes", describeRoutes(config)),
@@ -76,6 +97,7 @@ export function formatBanner({ config, url, tokenSource, inspectUrl, chalk }: Ba
     `    ${chalk.cyan(`export ANTHROPIC_BASE_URL=${base}`)}`,
     "  and the OpenAI SDK:",
     `    ${chalk.cyan(`export OPENAI_BASE_URL=${base}/v1`)}`,
+    ...remote,
     "",
   ].join("\n");
 }

@@ -10,7 +10,7 @@ import type { ChalkInstance } from "chalk";
 import { loadConfig } from "../config/load.js";
 import { configSecrets, unavailableWarnings, type ResolvedConfig } from "../config/resolve.js";
 import type { Secret } from "../config/secret.js";
-import { fileIsTrusted, needsApproval, untrustedOrigins } from "../config/trust.js";
+import { fileIsTrusted, isExecutableConfig, needsApproval, untrustedOrigins } from "../config/trust.js";
 import { chalkFor } from "../log/color.js";
 import { printableHeaderValue } from "../policy/headers.js";
 import { redactToken } from "../policy/redact.js";
@@ -135,7 +135,7 @@ function formatBytes(n: number): string {
 
 const TRUST_TEXT: Record<TrustStatus, string> = {
   "not-needed": "not needed",
-  trusted: "approved (llm-relay trust)",
+  trusted: "approved (llm-relay trust) for this exact content; after any edit, start and exec refuse it until you run llm-relay trust again",
   untrusted: "NOT approved: start and exec refuse this file until you run llm-relay trust",
 };
 
@@ -187,6 +187,9 @@ export function formatConfig(view: ConfigView, config: ResolvedConfig, chalk: Ch
 }
 
 async function trustStatus(config: ResolvedConfig, env: NodeJS.ProcessEnv): Promise<TrustStatus> {
+  const file = config.source.file;
+  // A project config that is code loaded at all only because it is approved (load.ts, §8).
+  if (file !== undefined && config.source.via === "search" && isExecutableConfig(file)) return "trusted";
   if (!needsApproval(config) || config.source.file === undefined) return "not-needed";
   return (await fileIsTrusted(config.source.file, env)) ? "trusted" : "untrusted";
 }

@@ -8,7 +8,6 @@
  * reach checks are the thin I/O shell around them.
  */
 import { lookup } from "node:dns/promises";
-import http from "node:http";
 import net from "node:net";
 import tls from "node:tls";
 import type { ChalkInstance } from "chalk";
@@ -19,6 +18,7 @@ import {
   exposedHost,
   fileIsTrusted,
   fileMode,
+  isExecutableConfig,
   literalSecretPaths,
   needsApproval,
   readableByOthers,
@@ -27,6 +27,7 @@ import {
 import { chalkFor } from "../log/color.js";
 import { knownSecrets as compileSecrets, redact, redactToken } from "../policy/redact.js";
 import { isLoopbackHost } from "../net/loopback.js";
+import { probeRelay } from "../relay/health-probe.js";
 import { describeSource } from "./banner.js";
 import { knownSecrets } from "./errors.js";
 import { portFromEnv } from "./settings.js";
@@ -166,13 +167,30 @@ export function checkEnvironment(env: NodeJS.ProcessEnv, relayPort: number): Che
 
 // --- config, port, reach (I/O) -----------------------------------------------------------------
 
-async function checkConfig(env: NodeJS.ProcessEnv): Promise<{ checks: Check[]; config?: ResolvedConfig }> {
+/** What to do about a config that cannot be loaded: approve it, or fix it. Pure. */
+export function loadFailureFix(error: Error): string {
+  const approve = /^ {4}llm-relay trust (.+)$/m.exec(error.message);
+  if (error.name === "TrustError" && approve) return `read it, then approve it: llm-relay trust ${approve[1]}`;
+  if (error.name === "TrustError") return "name the file with --config or LLM_RELAY_CONFIG, or put the settings in it instead of $import";
+  return "fix or remove the file (or LLM_RELAY_CONFIG)";
+}
+
+/** What to do about a config that does not validate: export a variable it names, or fix the keys. Pure. */
+export function invalidConfigFix(message: string): string {
+  const unset = [...message.matchAll(/environment variable (\w+) is not set/g)].map((m) => m[1]!);
+  if (unset.length > 0) {
+    return `export ${unset.map((name) => `${name}=…`).join(" ")} in the shell that runs llm-relay (the config reads it from the environment)`;
+  }
+  return "correct the keys named above; `llm-relay config` shows the result";
+}
+
+async function checkConfig(env: NodeJS.ProcessEnv, configFile: string | undefined): Promise<{ checks: Check[]; config?: ResolvedConfig }> {
   let loaded;
   try {
-    loaded = await loadConfigFile({ env });
+    loaded = await loadConfigFile(configFile === undefined ? { env } : { env, configFile });
   } catch (error) {
     return {
-      checks: [{ name: "config", status: "fail", detail: (error as Error).message, fix: "fix or remove the file (or LLM_RELAY_CONFIG)" }],
+      checks: [{ name: "config", status: "fail", detail: (error as Error).message, fix: loadFailureFix(error as Error) }],
     };
   }
   const checks: Check[] = [];
@@ -187,7 +205,7 @@ async function checkConfig(env: NodeJS.ProcessEnv): Promise<{ checks: Check[]; c
   try {
     config = resolveConfig(loaded.raw, { source: loaded.source, env });
   } catch (error) {
-    checks.push({ name: "config valid", status: "fail", detail: (error as Error).message, fix: "correct the keys named above; `llm-relay config` shows the result" });
+    checks.push({ name: "config valid", status: "fail", detail: (error as Error).message, fix: invalidConfigFix((error as Error).message) });
     return { checks };
   }
   for (const p of config.providers.values()) if (p.apiKey) knownSecrets.add(p.apiKey.reveal());
@@ -204,7 +222,7 @@ async function checkConfig(env: NodeJS.ProcessEnv): Promise<{ checks: Check[]; c
       name: `provider ${p.name}`,
       status: "warn",
       detail: `unavailable: ${p.unavailable.env} is not set, so requests routed to ${p.name} get a 503; the other providers work`,
-      fix: `set ${p.unavailable.env} in the environment start and exec run in (or remove the provider)`,
+      fix: invalidConfigFix(`environment variable ${p.unavailable.env} is not set`),
     });
   }
 
@@ -213,7 +231,7 @@ async function checkConfig(env: NodeJS.ProcessEnv): Promise<{ checks: Check[]; c
     const targets = [...untrustedOrigins(config).map((o) => o.origin), ...(exposedHost(config) ? [`listening on ${config.host}`] : [])];
     checks.push(
       (await fileIsTrusted(file, env))
-        ? { name: "config trust", status: "ok", detail: `approved (sends credentials to ${targets.join(", ")})` }
+        ? { name: "config trust", status: "ok", detail: `approved for this exact content (sends credentials to ${targets.join(", ")}); an edit needs llm-relay trust again` }
         : {
             name: "config trust",
             status: "fail",
@@ -221,6 +239,9 @@ async function checkConfig(env: NodeJS.ProcessEnv): Promise<{ checks: Check[]; c
             fix: `read it, then: llm-relay trust ${file}`,
           },
     );
+  } else if (file !== undefined && config.source.via === "search" && isExecutableConfig(file)) {
+    // Loaded at all only because it is approved (a project config that is code runs only then, §8).
+    checks.push({ name: "config trust", status: "ok", detail: "approved for this exact content (it is code); an edit needs llm-relay trust again" });
   } else {
     const why =
       file === undefined ? "no file" : config.source.via === "search" ? "credentials go to official and loopback origins only" : "a file you named or your user config";
@@ -248,22 +269,6 @@ function probeListen(host: string, port: number): Promise<NodeJS.ErrnoException 
   });
 }
 
-/** Whether an llm-relay answers `/_relay/health` there (a loopback GET, no credentials). */
-function isRelayListening(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const hostname = host.includes(":") ? `[${host}]` : host;
-    const req = http.get({ host, port, path: "/_relay/health", agent: false, timeout: 1000, headers: { host: `${hostname}:${port}` } }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (body.length < 4096 ? (body += d) : undefined));
-      res.on("end", () => resolve(res.statusCode === 200 && /"ok"\s*:\s*true/.test(body)));
-      res.on("error", () => resolve(false));
-    });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(false));
-  });
-}
-
 async function checkPort(env: NodeJS.ProcessEnv, config: ResolvedConfig | undefined): Promise<Check> {
   let envPort: number | undefined;
   try {
@@ -279,8 +284,9 @@ async function checkPort(env: NodeJS.ProcessEnv, config: ResolvedConfig | undefi
   const error = await probeListen(host, port);
   if (error === undefined) return { name: "port", status: "ok", detail: `${address}${from} is free` };
   if (error.code === "EADDRINUSE") {
-    if (await isRelayListening(host, port)) {
-      return { name: "port", status: "warn", detail: `${address}${from}: an llm-relay is already listening there`, fix: "use it, stop it, or start another on a different port: llm-relay start -p <port>" };
+    const other = await probeRelay(host, port);
+    if (other !== undefined) {
+      return { name: "port", status: "warn", detail: `${address}${from}: another llm-relay (version ${other.version}) is already listening there`, fix: "use it, stop it, or start another on a different port: llm-relay start -p <port>" };
     }
     return { name: "port", status: "fail", detail: `${address}${from} is in use by another program`, fix: "stop that program, or pick another port: llm-relay start -p <port> (or LLM_RELAY_PORT)" };
   }
@@ -379,13 +385,17 @@ export function formatChecks(checks: readonly Check[], chalk: ChalkInstance): st
   return lines.join("\n");
 }
 
-export async function runDoctor(): Promise<number> {
+export interface DoctorFlags {
+  config?: string;
+}
+
+export async function runDoctor(flags: DoctorFlags = {}): Promise<number> {
   const env = process.env;
   for (const v of [...CREDENTIAL_VARS.map((c) => c.name), "LLM_RELAY_TOKEN"]) {
     const value = present(env, v);
     if (value !== undefined) knownSecrets.add(value);
   }
-  const { checks: configChecks, config } = await checkConfig(env);
+  const { checks: configChecks, config } = await checkConfig(env, flags.config);
   let relayPort: number;
   try {
     relayPort = portFromEnv(env) ?? config?.port ?? DEFAULT_PORT;

@@ -19,7 +19,7 @@ import { RequestPricer } from "../pricing/request-cost.js";
 import { createInspector, type Inspector } from "../inspect/index.js";
 import { startRelay, type RelayHandle } from "../relay/server.js";
 import { CliError, knownSecrets } from "./errors.js";
-import { resolveSettings, type RelayFlags } from "./settings.js";
+import { explainListenError, resolveSettings, type RelayFlags } from "./settings.js";
 
 /** 256 random bits (§8 asks for at least 128), URL-safe so it can sit in a path segment. */
 function sessionToken(): string {
@@ -87,7 +87,7 @@ export async function runExec(command: string, args: string[], flags: RelayFlags
     onRecord,
     observer: inspector?.observer,
     reservedPaths: inspector?.reservedPaths,
-  });
+  }).catch((error: unknown) => explainListenError(error, host, settings.port));
   relayUrl = relay.url;
   try {
     await waitUntilHealthy(relay);

@@ -23,14 +23,14 @@ interface RelayOptionText {
 const START_TEXT: RelayOptionText = {
   port: "port to listen on (default 8742; env LLM_RELAY_PORT)",
   host: "address to listen on (default 127.0.0.1; others need a token)",
-  token: "require this token from clients (env LLM_RELAY_TOKEN)",
+  token: "require this token from clients (env LLM_RELAY_TOKEN): 16+ characters from A-Z a-z 0-9 - . _ ~",
   logFile: "also append NDJSON request records to this file",
 };
 
 const EXEC_TEXT: RelayOptionText = {
   port: "port to listen on (default 0: an ephemeral port)",
   host: "loopback address to listen on (default 127.0.0.1)",
-  token: "use this session token instead of a fresh random one",
+  token: "use this session token instead of a fresh random one (16+ characters from A-Z a-z 0-9 - . _ ~)",
   logFile: "write request lines to this file instead (- for stderr)",
 };
 
@@ -124,7 +124,8 @@ export function buildProgram(): Command {
   program
     .command("doctor")
     .description("check the environment, config, port and provider reachability; exit 1 if a check fails")
-    .action(() => run(async () => (await import("./doctor.js")).runDoctor()));
+    .option("-c, --config <file>", "config file (env LLM_RELAY_CONFIG; default: search, then ~/.config/llm-relay)")
+    .action((opts) => run(async () => (await import("./doctor.js")).runDoctor(opts)));
   program
     .command("trust [file]")
     .description("approve a project config that sends credentials beyond the official origins (bound to its path and SHA-256)")

@@ -13,6 +13,8 @@ import {
 import { chalkFor } from "../log/color.js";
 import { createReporter, type LineSink, type Reporter } from "../log/reporter.js";
 import { isLoopbackHost } from "../net/loopback.js";
+import { probeRelay } from "../relay/health-probe.js";
+import { RelayStartError } from "../relay/server.js";
 import { CliError, knownSecrets } from "./errors.js";
 
 export interface RelayFlags {
@@ -37,6 +39,26 @@ export interface RelaySettings {
   /** False when an untrusted project config was let through (only `explain` allows that). */
   trusted: boolean;
 }
+
+/** The token's minimum length: guessing 16 random characters is out of reach. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/**
+ * Clients send the token as the path segment `/_t/<token>/`, so it may only hold characters a
+ * path segment carries unencoded and unchanged: RFC 3986 §2.3 "unreserved" (a `/` would end the
+ * segment, `%` `?` `#` would be decoded or cut by clients). Pure; never quotes the token.
+ */
+export function tokenProblem(token: string): string | undefined {
+  if (!/^[A-Za-z0-9._~-]*$/.test(token)) {
+    return "may only contain letters, digits and - . _ ~ (it travels in one URL path segment, /_t/<token>/); generate one with: openssl rand -hex 32";
+  }
+  if (token.length < MIN_TOKEN_LENGTH) {
+    return `must be at least ${MIN_TOKEN_LENGTH} characters (it has ${token.length}); generate one with: openssl rand -hex 32`;
+  }
+  return undefined;
+}
+
+const TOKEN_SOURCE_NAME = { flag: "--token", env: "LLM_RELAY_TOKEN", config: "token in the config" } as const;
 
 export function portFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   const raw = env.LLM_RELAY_PORT;
@@ -103,8 +125,9 @@ export async function resolveSettings(
   else if (!ownListener && env.LLM_RELAY_TOKEN) [token, tokenSource] = [env.LLM_RELAY_TOKEN, "env"];
   else if (!ownListener && config.token) [token, tokenSource] = [config.token.reveal(), "config"];
   if (token !== undefined) {
-    if (token.length < 16) throw new CliError("the relay token must be at least 16 characters");
     knownSecrets.add(token);
+    const problem = tokenProblem(token);
+    if (problem) throw new CliError(`the relay token (${TOKEN_SOURCE_NAME[tokenSource!]}) ${problem}`);
   }
 
   const host = flags.host ?? config.host;
@@ -129,4 +152,23 @@ export async function resolveSettings(
 
 export function terminalReporter(flags: RelayFlags, stream: NodeJS.WriteStream & LineSink, sink: LineSink = stream): Reporter {
   return createReporter({ sink, json: flags.json === true, verbose: flags.verbose === true, chalk: chalkFor(stream) });
+}
+
+/**
+ * A taken port, said better when the one holding it is another llm-relay (it answers
+ * `/_relay/health`): that relay may be exactly what the user wants. Other errors pass unchanged.
+ */
+export async function explainListenError(error: unknown, host: string, port: number): Promise<never> {
+  if (error instanceof RelayStartError && error.code === "EADDRINUSE" && port !== 0) {
+    const other = await probeRelay(host, port);
+    if (other !== undefined) {
+      const shownHost = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+      throw new RelayStartError(
+        `port ${port} on ${host} is already in use: another llm-relay (version ${other.version}) is already listening there.\n` +
+          `  Use it (export ANTHROPIC_BASE_URL=http://${shownHost}:${port}), stop it, or choose another port with --port`,
+        "EADDRINUSE",
+      );
+    }
+  }
+  throw error;
 }

@@ -1,7 +1,7 @@
 /**
  * `llm-relay start`: run the relay in the foreground, one line per request, a summary on exit.
  */
-import { constants } from "node:os";
+import { constants, networkInterfaces } from "node:os";
 import { chalkFor } from "../log/color.js";
 import { openLogFile, type LogFile } from "../log/log-file.js";
 import type { RequestRecord } from "../log/record.js";
@@ -9,10 +9,28 @@ import { batchedSink } from "../log/reporter.js";
 import { Summary } from "../log/summary.js";
 import { RequestPricer } from "../pricing/request-cost.js";
 import { createInspector, inspectorToken, type Inspector } from "../inspect/index.js";
+import { isWildcardHost } from "../relay/guards.js";
 import { startRelay } from "../relay/server.js";
 import { knownSecrets } from "./errors.js";
-import { formatBanner } from "./banner.js";
-import { resolveSettings, terminalReporter, type RelayFlags } from "./settings.js";
+import { clientUrls, formatBanner } from "./banner.js";
+import { explainListenError, resolveSettings, terminalReporter, type RelayFlags } from "./settings.js";
+
+/**
+ * What SIGHUP means to `start`. On a terminal (stdin or stderr is a TTY) it is the terminal going
+ * away: stop as on SIGTERM, or the relay is orphaned. Without one (nohup, a service manager,
+ * output sent to a file) it is logrotate's "reopen the log" (nginx, syslog), when there is a log
+ * file; with none, there is nothing to reopen, and SIGHUP stops as it classically does. Pure.
+ */
+export function sighupMeaning({ terminal, logFile }: { terminal: boolean; logFile: boolean }): "stop" | "reopen" {
+  return !terminal && logFile ? "reopen" : "stop";
+}
+
+/** This machine's addresses other machines may reach it at (IPv4 first; no link-local IPv6). */
+function externalAddresses(): string[] {
+  const all = Object.values(networkInterfaces()).flatMap((entries) => entries ?? []);
+  const usable = all.filter((e) => !e.internal && !e.address.includes("%") && !e.address.toLowerCase().startsWith("fe80:"));
+  return [...usable.filter((e) => e.family === "IPv4"), ...usable.filter((e) => e.family !== "IPv4")].map((e) => e.address);
+}
 
 export async function runStart(flags: RelayFlags): Promise<number> {
   const settings = await resolveSettings(flags);
@@ -46,7 +64,7 @@ export async function runStart(flags: RelayFlags): Promise<number> {
     observer: inspector?.observer,
     reservedPaths: inspector?.reservedPaths,
     secrets: pageToken === undefined ? [] : [pageToken],
-  });
+  }).catch((error: unknown) => explainListenError(error, settings.host, settings.port));
   relayUrl = relay.url;
   // After listening: a taken port must not leave an empty log file behind.
   if (flags.logFile !== undefined) {
@@ -95,14 +113,14 @@ export async function runStart(flags: RelayFlags): Promise<number> {
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
-    // SIGHUP means "reopen the log" to a relay writing a log file under logrotate (nginx, syslog);
-    // to one in a terminal it means the terminal closed, and a relay left running would be orphaned.
     const openLog = logFile;
-    if (openLog) process.on("SIGHUP", () => openLog.reopen());
+    const terminal = process.stdin.isTTY === true || process.stderr.isTTY === true;
+    if (openLog && sighupMeaning({ terminal, logFile: true }) === "reopen") process.on("SIGHUP", () => openLog.reopen());
     else process.on("SIGHUP", stop);
     // Only now: a supervisor that sees the banner may signal at once, and must get a clean stop.
     const err = chalkFor(process.stderr);
-    const inspectUrl = pageToken === undefined ? undefined : `${relay.url}/_relay/?token=${pageToken}`;
-    say(`${formatBanner({ config: settings.config, url: relay.url, tokenSource: settings.tokenSource, inspectUrl, chalk: err })}\n`);
+    const inspectUrl = pageToken === undefined ? undefined : `${clientUrls(relay.url).local}/_relay/?token=${pageToken}`;
+    const machineAddresses = isWildcardHost(relay.host) ? externalAddresses() : [];
+    say(`${formatBanner({ config: settings.config, url: relay.url, tokenSource: settings.tokenSource, inspectUrl, machineAddresses, chalk: err })}\n`);
   });
 }

@@ -264,7 +264,8 @@ function base64Spans(text: string, known: KnownSecrets, spans: Span[], map?: num
 }
 
 const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/gi;
-const SESSION_PREFIX = /\/_t\/([^/?#\s]+)/g;
+// A `<token>` placeholder in the relay's own hints is no secret.
+const SESSION_PREFIX = /\/_t\/([^/?#\s<]+)/g;
 const QUERY_PARAM = /([?&;])([^=&?#\s"'<>]*)=([^&#\s"'<>]*)/g;
 
 function decodeURIComponentSafe(text: string): string {

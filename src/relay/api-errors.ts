@@ -3,14 +3,36 @@
  * them as ordinary API errors with a message that starts with `llm-relay:`.
  */
 import type { ProviderKind } from "../config/schema.js";
-import { looksLikeOpenAIRequest } from "../routing/api-paths.js";
+import { isAnthropicPath, isOpenAIPath, looksLikeOpenAIRequest } from "../routing/api-paths.js";
 
 export type ApiShape = "anthropic" | "openai";
 
-/** The provider's kind decides; before routing, the path does. */
+/** The provider's kind decides; before routing, the path does (`/chat/completions`, missing its `/v1`, included). */
 export function apiShapeFor(kind: ProviderKind | undefined, path: string): ApiShape {
   if (kind !== undefined) return kind === "anthropic" ? "anthropic" : "openai";
-  return looksLikeOpenAIRequest(path) ? "openai" : "anthropic";
+  return looksLikeOpenAIRequest(path) || isOpenAIPath(`/v1${path}`) ? "openai" : "anthropic";
+}
+
+/**
+ * The 404 for a request no rule routes. A known API path without its `/v1` is the usual cause: an
+ * OpenAI SDK pointed at the relay's bare URL (OPENAI_BASE_URL must end in /v1), or an Anthropic one
+ * given a URL that ends in /v1 twice or not at all. `shownPath` is the redacted path; `relayUrl`
+ * the URL the client reached the relay at. Pure.
+ */
+export function noRouteMessage(method: string, path: string, shownPath: string, relayUrl: string): string {
+  if (isOpenAIPath(`/v1${path}`)) {
+    return (
+      `no provider for ${method} ${shownPath}: OpenAI API paths start with /v1 (did you mean /v1${shownPath}?); ` +
+      `set OPENAI_BASE_URL to the relay's URL ending in /v1: ${relayUrl}/v1`
+    );
+  }
+  if (isAnthropicPath(`/v1${path}`)) {
+    return (
+      `no provider for ${method} ${shownPath}: Anthropic API paths start with /v1 (did you mean /v1${shownPath}?); ` +
+      `set ANTHROPIC_BASE_URL to the relay's URL without /v1: ${relayUrl}`
+    );
+  }
+  return `no provider for ${method} ${shownPath}: add a route or a defaultProvider to the config`;
 }
 
 /** Anthropic's documented error types by status (docs.anthropic.com, "Errors"). */

@@ -16,7 +16,7 @@ import { spliceModel } from "../routing/model-rewrite.js";
 import { parseJsonBody } from "../routing/request-features.js";
 import { bodyReading } from "../routing/route.js";
 import { VERSION } from "../version.js";
-import { apiShapeFor, errorBody, type ApiShape, type RelayErrorCode } from "./api-errors.js";
+import { apiShapeFor, errorBody, noRouteMessage, type ApiShape, type RelayErrorCode } from "./api-errors.js";
 import { forwardExchange } from "./forward.js";
 import { upstreamDispatcher } from "./upstream-dispatcher.js";
 import { readTarget, type Target } from "../policy/target.js";
@@ -87,6 +87,11 @@ function machineNames(): string[] {
     for (const entry of entries ?? []) if (!entry.internal && !entry.address.includes("%")) names.push(entry.address);
   }
   return names;
+}
+
+/** The `/_t/<token>` prefix a client used, as a placeholder (the token itself is never echoed). */
+function tokenPrefix(pathToken: string | undefined): string {
+  return pathToken === undefined ? "" : "/_t/<token>";
 }
 
 /** Marks a request record that has left the in-flight count; JSON output never shows it. */
@@ -214,6 +219,9 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     const refused = "refused" in target ? target : undefined;
     const path = refused ? takePathToken(rawPath).path : (target as Target).path;
     const presented = (refused ? refused.presented : (target as Target).presented) ?? [];
+    const pathToken = presented[0];
+    // The path as an error message may quote it: a key a client pasted there is redacted.
+    const shown = () => redact(path, secrets);
 
     if (!refused && path === "/_relay/health" && (req.method === "GET" || req.method === "HEAD")) {
       const body = JSON.stringify({ ok: true, version: VERSION, providers: [...config.providers.keys()] });
@@ -245,7 +253,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
       return fail(401, "token_required", "this relay requires its token (path prefix /_t/<token> or header x-llm-relay-token)");
     }
     if (refused) return fail(refused.refused.status, refused.refused.code, refused.refused.message);
-    if (reserved) return fail(404, "no_route", `${path} is reserved by the relay`);
+    if (reserved) return fail(404, "no_route", `${shown()} is reserved by the relay`);
     const via = req.headers.via;
     if (via !== undefined && via.includes(viaEntry)) {
       return fail(508, "loop_detected", "this request already passed through this relay (a provider's baseUrl points back at it)");
@@ -276,7 +284,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
 
     const plan = planRequest({ path, query, target: target as Target, method: req.method, headers: req.headers, model, modelSpan: head?.span, json, config, relayToken: token, via: viaEntry });
     if (!plan) {
-      return fail(404, "no_route", `no provider for ${req.method} ${path}: add a route or a defaultProvider to the config`);
+      return fail(404, "no_route", noRouteMessage(req.method ?? "GET", path, shown(), `http://${hostHeader}${tokenPrefix(pathToken)}`));
     }
     if (isRefusal(plan)) return fail(plan.refused.status, plan.refused.code, plan.refused.message);
     const { provider } = plan.route;

@@ -196,7 +196,7 @@ describe("doctor (built binary)", () => {
 
       const ours = await runCli(["doctor"], { env: cleanEnv(home, { LLM_RELAY_PORT: String(relay.port) }), cwd });
       expect(ours.code).toBe(0);
-      expect(parse(ours.stdout).get("port")!.line).toMatch(/^warn\s+port\s+.*an llm-relay is already listening there/);
+      expect(parse(ours.stdout).get("port")!.line).toMatch(/^warn\s+port\s+.*another llm-relay \(version \d+\.\d+\.\d+\) is already listening there/);
     } finally {
       await other.close();
       await relay.close();

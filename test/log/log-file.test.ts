@@ -161,7 +161,7 @@ describe("start --log-file (built binary)", () => {
     const result = await cli.exited;
     expect(result.code).toBe(0);
     // Two requests to anthropic, both 200, 31 + 31 in, 5 + 5 out.
-    expect(result.stderr).toMatch(/provider\s+requests\s+status\s+in\s+out\s+cache-read\s+cache-write\n\s*anthropic\s+2\s+200×2\s+62\s+10\s+0\s+0/);
+    expect(result.stderr).toMatch(/provider\s+requests\s+status\s+errors\s+in\s+out\s+cache-read\s+cache-write\n\s*anthropic\s+2\s+200×2\s+0\s+62\s+10\s+0\s+0/);
     expect(findLeaks(result.stdout + result.stderr)).toEqual([]);
   });
 

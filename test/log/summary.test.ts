@@ -43,21 +43,31 @@ describe("Summary", () => {
     summary.add(record(undefined, 404));
     const rows = summary.table().split("\n");
     expect(rows).toHaveLength(5);
-    expect(rows[0]).toMatch(/^provider\s+requests\s+status\s+in\s+out\s+cache-read\s+cache-write$/);
-    expect(rows[1]).toMatch(/^anthropic\s+3\s+200×2 502×1\s+15\s+3\s+100\s+7$/);
-    expect(rows[2]).toMatch(/^openai\s+1\s+429×1\s+0\s+0\s+0\s+0$/);
-    expect(rows[3]).toMatch(/^\(none\)\s+1\s+404×1\s+0\s+0\s+0\s+0$/);
-    expect(rows[4]).toMatch(/^total\s+5\s+200×2 404×1 429×1 502×1\s+15\s+3\s+100\s+7$/);
+    expect(rows[0]).toMatch(/^provider\s+requests\s+status\s+errors\s+in\s+out\s+cache-read\s+cache-write$/);
+    expect(rows[1]).toMatch(/^anthropic\s+3\s+200×2 502×1\s+1\s+15\s+3\s+100\s+7$/);
+    expect(rows[2]).toMatch(/^openai\s+1\s+429×1\s+1\s+0\s+0\s+0\s+0$/);
+    expect(rows[3]).toMatch(/^\(none\)\s+1\s+404×1\s+1\s+0\s+0\s+0\s+0$/);
+    expect(rows[4]).toMatch(/^total\s+5\s+200×2 404×1 429×1 502×1\s+3\s+15\s+3\s+100\s+7$/);
     // Columns line up: every row's "in" column starts at the same offset.
     const inAt = rows[0]!.indexOf(" in ") + 1;
     for (const row of rows.slice(1)) expect(row[inAt - 1]).toBe(" ");
-    expect(summary.line()).toBe("5 requests, 3 errors, 15 in / 3 out tokens");
+    expect(summary.line()).toBe("5 requests, 3 errors, 15 in / 3 out tokens, 100 cache-read / 7 cache-write");
   });
 
-  it("has no total row for a single provider", () => {
+  it("has a total row with a single provider too", () => {
     const summary = new Summary();
     summary.add(record("anthropic", 200, { inputTokens: 1, outputTokens: 1 }));
-    expect(summary.table().split("\n")).toHaveLength(2);
+    const rows = summary.table().split("\n");
+    expect(rows).toHaveLength(3);
+    expect(rows[2]).toMatch(/^total\s+1\s+200×1\s+0\s+1\s+1\s+0\s+0$/);
+  });
+
+  it("a stream cut mid-way keeps its 200 and counts as an error, in the table and the line alike", () => {
+    const summary = new Summary();
+    summary.add(record("anthropic", 200, { inputTokens: 3 }, "connection to https://api.anthropic.com failed (UND_ERR_SOCKET)"));
+    summary.add(record("anthropic", 200, { inputTokens: 4 }));
+    expect(summary.table().split("\n")[1]).toMatch(/^anthropic\s+2\s+200×2\s+1\s+7\s+0\s+0\s+0$/);
+    expect(summary.line()).toBe("2 requests, 1 error, 7 in / 0 out tokens");
   });
 
   it("adds a cost column and the line's cost once some request was priced; unpriced ones are counted", () => {
@@ -103,9 +113,9 @@ describe("start prints the summary on shutdown (built binary)", () => {
       const result = await cli.exited;
       expect(result.code).toBe(0);
       const table = result.stderr.slice(result.stderr.indexOf("provider"));
-      expect(table).toMatch(/^anthropic\s+2\s+200×2\s+24\s+6\s+80\s+0$/m);
-      expect(table).toMatch(/^openai\s+1\s+429×1\s+0\s+0\s+0\s+0$/m);
-      expect(table).toMatch(/^total\s+3\s+200×2 429×1\s+24\s+6\s+80\s+0$/m);
+      expect(table).toMatch(/^anthropic\s+2\s+200×2\s+0\s+24\s+6\s+80\s+0$/m);
+      expect(table).toMatch(/^openai\s+1\s+429×1\s+1\s+0\s+0\s+0\s+0$/m);
+      expect(table).toMatch(/^total\s+3\s+200×2 429×1\s+1\s+24\s+6\s+80\s+0$/m);
     } finally {
       if (cli.child.exitCode === null) cli.child.kill("SIGKILL");
       await upstream.close();
