@@ -221,7 +221,7 @@ describe("doctor (built binary)", () => {
     const checks = parse(result.stdout);
     expect(checks.get("config valid")?.status).toBe("ok");
     expect(checks.get("provider ds")!.line).toMatch(/^warn\s+provider ds\s+unavailable: DEEPSEEK_API_KEY is not set, so requests routed to ds get a 503; the other providers work$/);
-    expect(result.stdout).toContain("fix: set DEEPSEEK_API_KEY in the environment start and exec run in (or remove the provider)");
+    expect(result.stdout).toContain("fix: export DEEPSEEK_API_KEY=… in the shell that runs llm-relay (the config reads it from the environment)");
     expect([...checks.values()].filter((c) => c.status === "fail")).toEqual([]);
     expect(result.code).toBe(0);
   });

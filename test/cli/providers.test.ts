@@ -149,8 +149,8 @@ describe("start with an unavailable provider", () => {
       expect(stderr).toContain(
         "llm-relay: warning: provider ds is unavailable: set DEEPSEEK_API_KEY (its apiKey names that environment variable, which is not set); requests routed to ds get a 503, every other provider works",
       );
-      expect(stderr).toMatch(/^\s+ds\s+https:\/\/api\.deepseek\.com\/anthropic\s+anthropic, oauth strip, unavailable: set DEEPSEEK_API_KEY$/m);
-      expect(stderr).toMatch(/^\s+local\s+http:\/\/127\.0\.0\.1:11434\s+anthropic, oauth strip$/m);
+      expect(stderr).toMatch(/^\s+ds\s+https:\/\/api\.deepseek\.com\/anthropic\s+anthropic, oauth strip, clientKeys strip, unavailable: set DEEPSEEK_API_KEY$/m);
+      expect(stderr).toMatch(/^\s+local\s+http:\/\/127\.0\.0\.1:11434\s+anthropic, oauth strip, clientKeys strip$/m);
       const res = await fetch(`${url}/ds/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
       expect(res.status).toBe(503);
       expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/set DEEPSEEK_API_KEY/);

@@ -131,7 +131,7 @@ describe("project config trust", () => {
     const refused = await runCli(["start", "--port", "0"], { env: env(), cwd: project });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`refusing to use ${file()}`);
-    expect(refused.stderr).toMatch(new RegExp(`${origin.replace(/[.]/g, "\\.")}\\s+\\(.*oauth: "forward"; provider sub\\)`));
+    expect(refused.stderr).toMatch(new RegExp(`${origin.replace(/[.]/g, "\\.")}\\s+\\(.*oauth: "forward"[^;]*; provider sub\\)`));
     expect(refused.stderr).toContain('oauth: "forward" sends your Claude subscription (OAuth) token there; without approval only https://api.anthropic.com receives it.');
     expect((await runCli(["trust"], { env: env(), cwd: project })).code).toBe(0);
     await startsAndServes([], env(), project);
