@@ -77,7 +77,7 @@ describe.skipIf(!chromeFound)("snapshot rendering in Chromium", () => {
     expect(text).toContain("API-equivalent");
     expect(await page.locator('tr.row[data-id="3"] .cost').count()).toBe(0);
     expect(await page.locator(".session .exports").count()).toBe(0);
-    expect(await page.locator(".context-chart circle.point").count()).toBe(3);
+    await expect.poll(() => page.locator(".context-chart circle.point").count()).toBe(3);
     expect(watched.requests).toEqual([page.url()]);
   });
 
