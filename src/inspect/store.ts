@@ -4,7 +4,7 @@
  * evicted first once `inspect.maxBytes` is reached, each body keeps at most `maxBodyBytes`.
  *
  * Nothing is stored before it is redacted (§8): headers, URLs, error texts and bodies pass
- * `redactText` with every secret the relay knows (its token, the inspector token, configured
+ * `redact` with every secret the relay knows (its token, the inspector token, configured
  * keys) plus each credential a client presented, so a key quoted in a prompt is caught too.
  * The raw bytes of an exchange live only as the copy being captured; when the exchange ends they
  * are decoded, redacted and dropped, off the request's own path (`setImmediate`).
@@ -14,7 +14,7 @@ import { DEFAULT_INSPECT } from "../config/defaults.js";
 import type { RequestRecord } from "../log/record.js";
 import { CREDENTIAL_HEADERS, classifyCredential } from "../policy/credentials.js";
 import { printableHeaderValue } from "../policy/headers.js";
-import { redactText, redactUrl } from "../policy/redact.js";
+import { knownSecrets, redact, redactUrl, type KnownSecrets } from "../policy/redact.js";
 import { estimateCost, loadPriceTable, totalInputTokens, type Cost, type PriceTable, type UsageConvention } from "../pricing/cost.js";
 import type { RelayObserver, RequestFacts } from "../relay/observer.js";
 import { assembleEvents, assembleJson, parseSse } from "./assemble.js";
@@ -114,6 +114,8 @@ export class CaptureStore implements RelayObserver {
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private readonly configured: readonly string[];
   private readonly seen = new Set<string>();
+  /** `configured` and `seen` compiled for the redactor; rebuilt only when `seen` changes (compiling costs more than redacting). */
+  private known: KnownSecrets | undefined;
   private finishing: Entry[] = [];
   private finishScheduled = false;
   private table: PriceTable | undefined;
@@ -285,10 +287,12 @@ export class CaptureStore implements RelayObserver {
     if (token.length < 8 || this.seen.has(token)) return;
     if (this.seen.size >= MAX_SEEN_SECRETS) this.seen.delete(this.seen.values().next().value!);
     this.seen.add(token);
+    this.known = undefined;
   }
 
   private redact(text: string): string {
-    return redactText(text, this.seen.size === 0 ? this.configured : [...this.configured, ...this.seen]);
+    this.known ??= knownSecrets([...this.configured, ...this.seen]);
+    return redact(text, this.known);
   }
 
   private addBodyBytes(entry: Entry, n: number): void {
