@@ -11,6 +11,8 @@ export const MAX_CLIENTS = 16;
 export const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** A comment line now and then keeps idle proxies and browsers from closing the stream. */
 const HEARTBEAT_MS = 15_000;
+/** How long a dropped page's queued events may take to drain before its socket is cut. */
+const DROP_GRACE_MS = 5_000;
 
 export class EventFeed {
   private readonly clients = new Set<ServerResponse>();
@@ -53,9 +55,14 @@ export class EventFeed {
     }
   }
 
+  /**
+   * Stop writing to a page: the stream ends cleanly once what is already queued is flushed (its
+   * EventSource reconnects and reloads the lists), and is cut if the reader has not taken it by then.
+   */
   private drop(res: ServerResponse): void {
     this.remove(res);
-    res.destroy();
+    res.end();
+    setTimeout(() => res.destroy(), DROP_GRACE_MS).unref();
   }
 
   private remove(res: ServerResponse): void {

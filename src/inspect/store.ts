@@ -27,7 +27,9 @@ import type {
   RequestSummary,
   SessionList,
   SessionSummary,
+  SessionUpdate,
   StreamEvent,
+  ContextPoint,
 } from "./types.js";
 
 
@@ -47,7 +49,7 @@ export interface CaptureOptions {
   prices?: (() => Promise<PriceTable>) | undefined;
 }
 
-export type StoreEvent = { type: "request"; request: RequestSummary } | { type: "session"; session: SessionSummary };
+export type StoreEvent = { type: "request"; request: RequestSummary } | { type: "session"; session: SessionUpdate };
 
 interface Entry {
   id: number;
@@ -357,9 +359,9 @@ export class CaptureStore implements RelayObserver {
       entry.state = "done";
       this.show(entry);
       this.price(entry);
-      this.countInSession(entry);
+      const point = this.countInSession(entry);
       this.emitRequest(entry);
-      this.emitSession(entry.sessionId);
+      this.emitSession(entry.sessionId, point);
     }
     this.enforceBound();
   }
@@ -471,7 +473,8 @@ export class CaptureStore implements RelayObserver {
     return totals;
   }
 
-  private countInSession(entry: Entry): void {
+  /** Adds an ended request to its session's totals; returns its chart point. */
+  private countInSession(entry: Entry): ContextPoint {
     const totals = this.sessionFor(entry);
     const s = totals.summary;
     const { record } = entry;
@@ -484,14 +487,17 @@ export class CaptureStore implements RelayObserver {
       s.tokens.outputTokens += u.outputTokens ?? 0;
       s.tokens.cacheReadTokens += u.cacheReadTokens ?? 0;
       s.tokens.cacheCreationTokens += u.cacheCreationTokens ?? 0;
-      if (s.context.length >= MAX_CONTEXT_POINTS) s.context.shift();
-      s.context.push({ id: entry.id, time: record.time, tokens: totalInputTokens(u, entry.convention) });
       if (entry.cost) this.addCost(totals, entry.cost);
       else if (this.table) {
         totals.unpriced++;
         this.markPartial(totals);
       }
     }
+    const point: ContextPoint = { id: entry.id, time: record.time };
+    if (u) point.tokens = totalInputTokens(u, entry.convention);
+    if (s.context.length >= MAX_CONTEXT_POINTS) s.context.shift();
+    s.context.push(point);
+    return point;
   }
 
   private addCost(totals: SessionTotals, cost: Cost): void {
@@ -566,11 +572,15 @@ export class CaptureStore implements RelayObserver {
     for (const listener of this.listeners) listener(event);
   }
 
-  private emitSession(id: string): void {
+  private emitSession(id: string, point?: ContextPoint): void {
     if (this.listeners.size === 0) return;
     const totals = this.sessionTotals.get(id);
     if (!totals) return;
-    const event: StoreEvent = { type: "session", session: totals.summary };
+    // Only the new point: resending the whole context list made each event grow with the session.
+    const { context: _all, ...rest } = totals.summary;
+    const session: SessionUpdate = structuredClone(rest);
+    if (point) session.point = { ...point };
+    const event: StoreEvent = { type: "session", session };
     for (const listener of this.listeners) listener(event);
   }
 }

@@ -12,7 +12,9 @@
  * - `GET api/sessions`            → `SessionList`
  * - `GET api/events`              → `text/event-stream`: `event: request` + `data: RequestSummary`
  *                                   each time a request starts, gets its response head, or ends;
- *                                   `event: session` + `data: SessionSummary` when totals change.
+ *                                   `event: session` + `data: SessionUpdate` when totals change:
+ *                                   the totals and only the chart point just added (the whole
+ *                                   `context` list comes from `api/sessions`, once).
  * - `GET api/sessions/ID.har`     → HAR 1.2 (`application/json`, attachment)
  * - `GET api/sessions/ID.html`    → one self-contained HTML file (`SnapshotData` inlined), attachment
  */
@@ -135,9 +137,19 @@ export interface SessionSummary {
   tokens: Required<TokenCounts>;
   /** Sum of known costs; `partial` when some request had no known price. */
   cost?: { usd: number; apiEquivalent: boolean; partial: boolean };
-  /** Per request, in order: context size (input + cache read + cache creation tokens), for the chart. */
-  context: Array<{ id: number; time: string; tokens: number }>;
+  /** One point per ended request, in order: its context size, for the chart. */
+  context: ContextPoint[];
 }
+
+/** A request's context size: input + cache read + cache creation tokens; absent when it reported no usage. */
+export interface ContextPoint {
+  id: number;
+  time: string;
+  tokens?: number;
+}
+
+/** What a live `session` event carries: the totals, and the point the ended request added (none when only a price arrived). */
+export type SessionUpdate = Omit<SessionSummary, "context"> & { point?: ContextPoint };
 
 export interface RequestList {
   requests: RequestSummary[];

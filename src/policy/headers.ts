@@ -55,10 +55,16 @@ const SECRET_NAME = /auth|key|token|secret|password|session|cookie|signature/i;
 /** Header names repeat across requests; remember which are secret-bearing (bounded). */
 const secretNameCache = new Map<string, boolean>();
 
+/** Named like a secret, known not to be one: shown (shape redaction still applies to the value). */
+const PUBLIC_NAMES = new Set([
+  // Claude Code's conversation id (a UUID), which the inspector groups sessions by.
+  "x-claude-code-session-id",
+]);
+
 function secretName(name: string): boolean {
   let secret = secretNameCache.get(name);
   if (secret === undefined) {
-    secret = SECRET_NAME.test(name);
+    secret = SECRET_NAME.test(name) && !PUBLIC_NAMES.has(name.toLowerCase());
     if (secretNameCache.size >= 512) secretNameCache.clear();
     secretNameCache.set(name, secret);
   }

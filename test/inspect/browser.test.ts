@@ -27,7 +27,7 @@ async function asAnthropicApi(): Promise<PriceTable> {
 }
 
 const SESSION = "sess-browser-1";
-/** Failed requests report no usage, so they add no point to a chart: they get a session of their own. */
+/** Failed requests report no usage: they get a session of their own, whose chart marks them on the axis. */
 const ERROR_SESSION = "sess-errors";
 const STREAM_TEXT = ["Hello ", "from ", "the ", "relay"];
 
@@ -268,6 +268,10 @@ describe.skipIf(!chromeFound)("inspector page in Chromium, against a real relay"
     const ids = await section.locator("circle.point").evaluateAll((points) => points.map((p) => Number(p.getAttribute("data-id"))));
     expect(ids).toEqual(summary.context.map((c) => c.id));
     expect(await section.locator(".totals").innerText()).toContain(`${rows} requests`);
+    // A request that reported no usage is still a point: hollow, on the axis, titled so.
+    const failed = sessionSection(page, ERROR_SESSION);
+    await expect.poll(() => failed.locator("circle.point.no-usage").count()).toBe(await failed.locator("tr.row").count());
+    expect(await failed.locator("circle.point title").first().textContent()).toContain("no usage reported");
 
     await row(page, summary.context[0]!.id).click();
     await page.locator("#detail table.decisions").waitFor();

@@ -9,7 +9,7 @@ import { startInspectedRelay, type InspectedRelay } from "../helpers/inspected-r
 import { mockedDefaults, startTestRelay } from "../helpers/relay.js";
 import { sendJson, startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
 import { MAX_CLIENTS } from "../../src/inspect/events.js";
-import type { RequestSummary, SessionSummary } from "../../src/inspect/types.js";
+import type { RequestSummary, SessionSummary, SessionUpdate } from "../../src/inspect/types.js";
 
 let upstream: MockUpstream;
 let x: InspectedRelay;
@@ -92,6 +92,41 @@ describe("api/events", () => {
     expect(ended).toMatchObject({ status: 200, usage: { inputTokens: 5, outputTokens: 1 } });
     const session = (await feed.next((f) => f.event === "session")).data as SessionSummary;
     expect(session.requests).toBeGreaterThanOrEqual(1);
+    res.destroy();
+  });
+
+  it("sends each session update with only the point its request added, so events stay the same size as a session grows", async () => {
+    const { response } = open(`${x.relay.url}/_relay/api/events`, { headers: { "x-llm-relay-token": x.token } });
+    const res = await response;
+    const feed = frames(res);
+    const raw: string[] = [];
+    res.on("data", (text: string) => raw.push(text));
+    upstream.handle((req, out) => {
+      if (req.url === "/v1/messages") sendJson(out, 200, { type: "message", content: [], usage: { input_tokens: 7, output_tokens: 1, cache_read_input_tokens: 93 } });
+      else sendJson(out, 500, { type: "error", error: { type: "api_error", message: "no" } });
+    });
+    const headers = { "content-type": "application/json", "x-claude-code-session-id": "sess-grow" };
+    for (let i = 0; i < 30; i++) {
+      const path = i === 10 ? "/v1/messages/count_tokens" : "/v1/messages";
+      await send(`${x.relay.url}${path}`, { body: JSON.stringify({ model: "claude-grow", messages: [] }), headers });
+    }
+    // (A session update without a point also comes when a price arrives later.)
+    const updates: SessionUpdate[] = [];
+    for (let i = 0; i < 30; i++) {
+      const update = (await feed.next((f) => f.event === "session" && (f.data as SessionUpdate).id === "sess-grow" && (f.data as SessionUpdate).point !== undefined)).data as SessionUpdate;
+      expect(update).not.toHaveProperty("context");
+      updates.push(update);
+    }
+    const list = (await x.api("api/requests")).json() as { requests: RequestSummary[] };
+    expect(updates.map((u) => u.point!.id)).toEqual(list.requests.filter((r) => r.sessionId === "sess-grow").map((r) => r.id));
+    expect(updates.map((u) => u.requests)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    // One point per request: a request with no usage has a point without tokens.
+    expect(updates.map((u) => u.point!.tokens)).toEqual(Array.from({ length: 30 }, (_, i) => (i === 10 ? undefined : 100)));
+    const sizes = raw.join("").split("\n\n").filter((f) => f.startsWith("event: session") && f.includes('"sess-grow"') && f.includes('"point"')).map((f) => f.length);
+    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThan(64);
+    // The whole list is what api/sessions serves, in the same order.
+    const { sessions } = (await x.api("api/sessions")).json() as { sessions: SessionSummary[] };
+    expect(sessions.find((s) => s.id === "sess-grow")!.context).toEqual(updates.map((u) => u.point));
     res.destroy();
   });
 

@@ -462,6 +462,15 @@ describe("decideHeaders", () => {
     expect(decision.value).toMatch(/…\[len=\d+ #[0-9a-f]{6}\]$/);
   });
 
+  it("Claude Code's session id is shown as sent: named like a secret, it is a conversation id", () => {
+    const id = "5f0c2a4e-9d7b-4c1e-8a3f-2b6d9e1c7a40";
+    const decision = plan("anthropic", { "x-claude-code-session-id": id }).decisions.find((d) => d.header === "x-claude-code-session-id")!;
+    expect(decision.value).toBe(id);
+    // Still redacted by shape if a secret were put there.
+    const smuggled = plan("generic", { "x-claude-code-session-id": OPENAI_KEY }).decisions.find((d) => d.header === "x-claude-code-session-id")!;
+    expect(findLeaks(smuggled.value)).toEqual([]);
+  });
+
   it("a duplicated header (array value) gets one decision", () => {
     const result = plan("anthropic", { "x-custom": ["a", "b"] });
     expect(result.headers["x-custom"]).toBe("a, b");

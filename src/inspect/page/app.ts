@@ -17,7 +17,9 @@ import type {
   RequestList,
   RequestSummary,
   SessionList,
+  ContextPoint,
   SessionSummary,
+  SessionUpdate,
   SnapshotData,
   StreamEvent,
 } from "../types.js";
@@ -143,7 +145,7 @@ interface RowView {
 
 interface SessionView {
   id: string;
-  summary?: SessionSummary;
+  summary?: SessionUpdate;
   section: HTMLElement;
   totals: HTMLElement;
   chart: HTMLElement;
@@ -321,7 +323,7 @@ function applyFilters(): void {
   for (const id of sessions.keys()) refreshSessionVisibility(id);
 }
 
-function renderSession(summary: SessionSummary): void {
+function renderSession(summary: SessionUpdate): void {
   const view = sessionView(summary.id);
   view.summary = summary;
   const t = summary.tokens;
@@ -345,22 +347,53 @@ function scheduleChart(view: SessionView): void {
   view.chartTimer = window.setTimeout(() => {
     view.chartTimer = undefined;
     view.chartDrawn = performance.now();
-    if (view.summary) fill(view.chart, contextChart(view.summary));
+    fill(view.chart, contextChart(contexts.get(view.id) ?? []));
   }, wait);
 }
 
-/** Context size per request (input + cache tokens): how close the conversation is to its window. */
-function contextChart(summary: SessionSummary): Node {
-  const points = summary.context;
-  if (points.length === 0) return h("p", "placeholder chart-empty", "No context sizes yet: no request in this session reported usage.");
+/** Chart points per session, by request id: a full list from `api/sessions`, then one point per live event. */
+const contexts = new Map<string, ContextPoint[]>();
+const MAX_CONTEXT_POINTS = 10_000;
+
+function setContext(id: string, points: ContextPoint[]): void {
+  const known = contexts.get(id) ?? [];
+  // Points that arrived live while the list loaded are newer than the list: keep them too.
+  const last = points.at(-1)?.id ?? -1;
+  contexts.set(id, [...points, ...known.filter((p) => p.id > last)].slice(-MAX_CONTEXT_POINTS));
+}
+
+function addPoint(id: string, point: ContextPoint): void {
+  let points = contexts.get(id);
+  if (!points) contexts.set(id, (points = []));
+  const last = points.at(-1);
+  if (!last || last.id < point.id) points.push(point);
+  else {
+    const at = points.findIndex((p) => p.id >= point.id);
+    if (points[at]!.id === point.id) points[at] = point;
+    else points.splice(at, 0, point);
+  }
+  if (points.length > MAX_CONTEXT_POINTS) points.shift();
+}
+
+/**
+ * Context size per request (input + cache tokens): how close the conversation is to its window.
+ * One point per request; a request that reported no usage sits on the axis as a hollow mark.
+ */
+function contextChart(points: readonly ContextPoint[]): Node {
+  if (points.length === 0) return h("p", "placeholder chart-empty", "No requests in this session have ended yet.");
   const width = 640;
   const height = 120;
   const pad = { left: 44, right: 10, top: 10, bottom: 18 };
-  const max = Math.max(1, ...points.map((p) => p.tokens));
+  let max = 1;
+  for (const p of points) if (p.tokens !== undefined && p.tokens > max) max = p.tokens;
   const x = (i: number): number =>
     points.length <= 1 ? pad.left + (width - pad.left - pad.right) / 2 : pad.left + (i * (width - pad.left - pad.right)) / (points.length - 1);
   const y = (tokens: number): number => pad.top + (1 - tokens / max) * (height - pad.top - pad.bottom);
-  const line = points.map((p, i) => `${i === 0 ? "M" : "L"}${x(i).toFixed(1)},${y(p.tokens).toFixed(1)}`).join(" ");
+  let line = "";
+  points.forEach((p, i) => {
+    if (p.tokens !== undefined) line += `${line === "" ? "M" : "L"}${x(i).toFixed(1)},${y(p.tokens).toFixed(1)} `;
+  });
+  const small = points.length > 200;
   return svg(
     "svg",
     { viewBox: `0 0 ${width} ${height}`, class: "context-chart", role: "img", "aria-label": `context size per request, ${points.length} points` },
@@ -369,23 +402,35 @@ function contextChart(summary: SessionSummary): Node {
     svg("text", { x: pad.left - 4, y: pad.top + 8, class: "label", "text-anchor": "end" }, fmtCount(max)),
     svg("text", { x: pad.left - 4, y: y(0), class: "label", "text-anchor": "end" }, "0"),
     svg("text", { x: width - pad.right, y: height - 4, class: "label", "text-anchor": "end" }, "context tokens per request →"),
-    points.length > 1 ? svg("path", { d: line, class: "line" }) : null,
+    line.includes("L") ? svg("path", { d: line.trim(), class: "line" }) : null,
     ...points.map((p, i) =>
       svg(
         "circle",
-        { cx: x(i).toFixed(1), cy: y(p.tokens).toFixed(1), r: points.length > 200 ? 1.5 : 3, class: "point", "data-id": p.id },
-        points.length <= 200 ? svg("title", {}, `#${p.id} ${fmtTime(p.time)}: ${p.tokens} tokens`) : null,
+        {
+          cx: x(i).toFixed(1),
+          cy: y(p.tokens ?? 0).toFixed(1),
+          r: small ? 1.5 : 3,
+          class: p.tokens === undefined ? "point no-usage" : "point",
+          "data-id": p.id,
+        },
+        small ? null : svg("title", {}, `#${p.id} ${fmtTime(p.time)}: ${p.tokens === undefined ? "no usage reported" : `${p.tokens} tokens`}`),
       ),
     ),
   );
 }
 
 // Bursts of events are applied once per frame, so 1,000 requests cost 1,000 row updates, not a rebuild each.
-const pending = { requests: new Map<number, RequestSummary>(), sessions: new Map<string, SessionSummary>(), scheduled: false };
+const pending = { requests: new Map<number, RequestSummary>(), sessions: new Map<string, SessionUpdate>(), scheduled: false };
 
-function enqueue(kind: "request" | "session", data: RequestSummary | SessionSummary): void {
+/** A session arrives whole (`api/sessions`, a snapshot) or as a live update with at most one new point. */
+function enqueue(kind: "request" | "session", data: RequestSummary | SessionSummary | SessionUpdate): void {
   if (kind === "request") pending.requests.set((data as RequestSummary).id, data as RequestSummary);
-  else pending.sessions.set((data as SessionSummary).id, data as SessionSummary);
+  else {
+    const session = data as SessionUpdate & { context?: ContextPoint[] };
+    if (Array.isArray(session.context)) setContext(session.id, session.context);
+    if (session.point) addPoint(session.id, session.point);
+    pending.sessions.set(session.id, session);
+  }
   if (!pending.scheduled) {
     pending.scheduled = true;
     requestAnimationFrame(flush);
@@ -768,7 +813,7 @@ function startLive(): void {
       return (await res.json()) as RequestDetail;
     },
   };
-  let buffered: Array<["request" | "session", RequestSummary | SessionSummary]> | undefined;
+  let buffered: Array<["request" | "session", RequestSummary | SessionUpdate]> | undefined;
   let retryMs = 500;
 
   // Events that arrive while the list loads are applied after it (they are newer).
@@ -790,7 +835,7 @@ function startLive(): void {
   const onEvent = (kind: "request" | "session") => (event: MessageEvent<string>) => {
     const data = parseJson(event.data);
     if (!isObj(data)) return;
-    const typed = data as unknown as RequestSummary | SessionSummary;
+    const typed = data as unknown as RequestSummary | SessionUpdate;
     if (buffered) buffered.push([kind, typed]);
     else enqueue(kind, typed);
   };

@@ -47,6 +47,7 @@ main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(380px, 36%); 
 .context-chart .axis { stroke: var(--line); }
 .context-chart .line { fill: none; stroke: var(--set); stroke-width: 1.5; }
 .context-chart .point { fill: var(--set); }
+.context-chart .point.no-usage { fill: none; stroke: var(--muted); }
 .context-chart .label { fill: var(--muted); font-size: 10px; }
 table { border-collapse: collapse; width: 100%; }
 th { text-align: left; white-space: nowrap; font-weight: 500; color: var(--muted); font-size: 11px; padding: 3px 6px; border-bottom: 1px solid var(--line); }
