@@ -1,9 +1,11 @@
 /**
  * The capture is bounded (DESIGN §11): with `inspect.maxBytes` = 8 MiB, 200 requests with 1 MiB
  * bodies keep the capture within its bound, the API says which bodies were evicted (oldest
- * first), and the newest are kept whole. The process's RSS (VmRSS from /proc) is reported with
- * the result; the issue's RSS target (growth < 8 MiB + 30 MiB) is not asserted yet: measured
- * ~50 MiB growth on the loaded CI machine, which needs a look at GC timing vs. capture.
+ * first), and the newest are kept whole; and the relay's RSS (VmRSS from /proc) settles under
+ * 8 MiB + 30 MiB above where it stood before the 200. "Settles": V8 collects lazily, so right
+ * after the load RSS still holds garbage (measured: +35 MiB at 2 s with the inspector on, and
+ * +36 MiB with it off); once the relay goes idle V8's memory reducer runs a full GC (~10 s later
+ * here), after which the growth measured +3 MiB on, +19 MiB off. The test waits for that.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -55,9 +57,14 @@ describe.skipIf(process.platform !== "linux")("inspect.maxBytes", () => {
       expect(res.status).toBe(200);
       if (i % 10 === 0) peak = Math.max(peak, rssBytes(cli.child.pid!));
     }
-    await new Promise((r) => setTimeout(r, 2000));
-    const after = rssBytes(cli.child.pid!);
-    console.log(`bounded capture: RSS ${Math.round(before / MiB)} → ${Math.round(after / MiB)} MiB (peak ${Math.round(peak / MiB)})`);
+    const limit = before + 8 * MiB + 30 * MiB;
+    let after = rssBytes(cli.child.pid!);
+    for (let waited = 0; after >= limit && waited < 40_000; waited += 500) {
+      await new Promise((r) => setTimeout(r, 500));
+      after = rssBytes(cli.child.pid!);
+    }
+    console.log(`bounded capture: RSS ${Math.round(before / MiB)} → ${Math.round(after / MiB)} MiB settled (peak ${Math.round(peak / MiB)})`);
+    expect(after - before).toBeLessThan(8 * MiB + 30 * MiB);
 
     const list = (await send(`${base}/_relay/api/requests`, { headers: { "x-llm-relay-token": token } })).json() as RequestList;
     expect(list.requests).toHaveLength(210);
