@@ -41,10 +41,20 @@ function relayOptions(command: Command, text: RelayOptionText): Command {
     .option("--host <addr>", text.host)
     .option("--token <token>", text.token)
     .option("-c, --config <file>", "config file (env LLM_RELAY_CONFIG; default: search, then ~/.config/llm-relay)")
-    .option("-v, --verbose", "print every header decision under each request line")
+    .option("-v, --verbose", "print the header decisions under each request line (-vv: also each header passed through)", countVerbose, 0)
     .option("--json", "print request records as NDJSON")
     .option("--log-file <file>", text.logFile)
     .option("--no-inspect", "no inspector page at /_relay/ and no capture of requests");
+}
+
+function countVerbose(_flag: unknown, previous: number): number {
+  return previous + 1;
+}
+
+/** `-v` → verbose, `-vv` → verbose listing every header, as the relay commands' flags take them. */
+function verbosity<T extends { verbose?: unknown }>(opts: T): T & { verbose: boolean; allDecisions: boolean } {
+  const count = typeof opts.verbose === "number" ? opts.verbose : opts.verbose === true ? 1 : 0;
+  return { ...opts, verbose: count > 0, allDecisions: count > 1 };
 }
 
 async function run(action: () => Promise<number | void>): Promise<void> {
@@ -67,7 +77,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(text) });
 
   relayOptions(program.command("start").description("start the relay and log each request"), START_TEXT).action(
-    (opts) => run(async () => (await import("./start.js")).runStart(opts)),
+    (opts) => run(async () => (await import("./start.js")).runStart(verbosity(opts))),
   );
 
   program
@@ -102,7 +112,7 @@ export function buildProgram(): Command {
   // Options after the command belong to it (`exec claude --resume`), not to exec.
   exec.passThroughOptions();
   exec.action((command: string, args: string[], opts) =>
-    run(async () => (await import("./exec.js")).runExec(command, args, opts)),
+    run(async () => (await import("./exec.js")).runExec(command, args, verbosity(opts))),
   );
   program
     .command("config")

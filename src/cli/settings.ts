@@ -23,6 +23,8 @@ export interface RelayFlags {
   token?: string;
   config?: string;
   verbose?: boolean;
+  /** `-vv`: the decision lines also list each header passed through unchanged. */
+  allDecisions?: boolean;
   json?: boolean;
   logFile?: string;
   /** False with --no-inspect. */
@@ -151,7 +153,7 @@ export async function resolveSettings(
 }
 
 export function terminalReporter(flags: RelayFlags, stream: NodeJS.WriteStream & LineSink, sink: LineSink = stream): Reporter {
-  return createReporter({ sink, json: flags.json === true, verbose: flags.verbose === true, chalk: chalkFor(stream) });
+  return createReporter({ sink, json: flags.json === true, verbose: flags.verbose === true, allDecisions: flags.allDecisions === true, chalk: chalkFor(stream) });
 }
 
 /**

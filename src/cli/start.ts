@@ -5,7 +5,10 @@ import { constants, networkInterfaces } from "node:os";
 import { chalkFor } from "../log/color.js";
 import { openLogFile, type LogFile } from "../log/log-file.js";
 import type { RequestRecord } from "../log/record.js";
+import { oauthWithheldHint } from "../log/format.js";
 import { batchedSink } from "../log/reporter.js";
+import { wantsStatusLine } from "../log/status-line.js";
+import { knownSecrets as compileSecrets } from "../policy/redact.js";
 import { Summary } from "../log/summary.js";
 import { RequestPricer } from "../pricing/request-cost.js";
 import { createInspector, inspectorToken, type Inspector } from "../inspect/index.js";
@@ -34,18 +37,9 @@ function externalAddresses(): string[] {
 
 export async function runStart(flags: RelayFlags): Promise<number> {
   const settings = await resolveSettings(flags);
-  const stdout = batchedSink(process.stdout);
-  const toTerminal = terminalReporter(flags, process.stdout, stdout);
-  let logFile: LogFile | undefined;
-  const summary = new Summary();
-  const pricer = new RequestPricer((name) => settings.config.providers.get(name));
-  const onRecord = (record: RequestRecord) => {
-    summary.add(record);
-    pricer.price(record, (cost) => summary.addCost(record.provider, cost));
-    toTerminal(record);
-    logFile?.write(record);
-  };
-
+  // The terminal or the pipe we print to may go away (closed terminal: EIO; `| head`: EPIPE).
+  // That is a reason to stop cleanly, not to crash, and nothing more is printed there.
+  let outputGone = false;
   // The inspector's secret (§11): printed once, in the banner's page URL, and nowhere else.
   let inspector: Inspector | undefined;
   let pageToken: string | undefined;
@@ -55,12 +49,46 @@ export async function runStart(flags: RelayFlags): Promise<number> {
     knownSecrets.add(pageToken);
     inspector = createInspector({ config: settings.config, relayToken: settings.token, inspectorToken: pageToken, relayUrl: () => relayUrl });
   }
+  // On a terminal, a status line below the request lines shows what is in flight (§9); request
+  // lines and notes are written above it. Never with --json or output that is not a terminal.
+  const statusLine = wantsStatusLine({ json: flags.json === true, stdoutTTY: process.stdout.isTTY === true, stderrTTY: process.stderr.isTTY === true, term: process.env.TERM })
+    ? (await import("../log/live-status.js")).createStatusLine(process.stdout, chalkFor(process.stdout), compileSecrets(knownSecrets))
+    : undefined;
+  const stdout = batchedSink(statusLine ? statusLine.above(process.stdout) : process.stdout);
+  const stderr = statusLine ? statusLine.above(process.stderr) : process.stderr;
+  const say = (text: string) => {
+    if (!outputGone) stderr.write(text);
+  };
+  const toTerminal = terminalReporter(flags, process.stdout, stdout);
+  let logFile: LogFile | undefined;
+  const summary = new Summary();
+  const pricer = new RequestPricer((name) => settings.config.providers.get(name));
+  // The first request whose OAuth token was withheld says once which setting would allow it.
+  let oauthHinted = false;
+  const errChalk = chalkFor(process.stderr);
+  const onRecord = (record: RequestRecord) => {
+    statusLine?.end(record);
+    summary.add(record);
+    pricer.price(record, (cost) => summary.addCost(record.provider, cost));
+    toTerminal(record);
+    logFile?.write(record);
+    if (!oauthHinted) {
+      const hint = oauthWithheldHint(record, errChalk);
+      if (hint !== undefined) {
+        oauthHinted = true;
+        // After the request line it explains (that line is batched to the end of this turn).
+        setImmediate(() => say(`${hint}\n`));
+      }
+    }
+  };
+
   const relay = await startRelay({
     config: settings.config,
     host: settings.host,
     port: settings.port,
     token: settings.token,
     onRecord,
+    onRequestStart: statusLine?.start,
     observer: inspector?.observer,
     reservedPaths: inspector?.reservedPaths,
     secrets: pageToken === undefined ? [] : [pageToken],
@@ -77,12 +105,6 @@ export async function runStart(flags: RelayFlags): Promise<number> {
   }
   return new Promise<number>((resolve) => {
     let stopping = false;
-    // The terminal or the pipe we print to may go away (closed terminal: EIO; `| head`: EPIPE).
-    // That is a reason to stop cleanly, not to crash, and nothing more is printed there.
-    let outputGone = false;
-    const say = (text: string) => {
-      if (!outputGone) process.stderr.write(text);
-    };
     const onOutputError = () => {
       outputGone = true;
       if (!stopping) stop("SIGHUP");
@@ -90,6 +112,7 @@ export async function runStart(flags: RelayFlags): Promise<number> {
     process.stdout.on("error", onOutputError);
     process.stderr.on("error", onOutputError);
     const stop = (signal: NodeJS.Signals) => {
+      statusLine?.stop();
       if (stopping) {
         say(`llm-relay: ${signal} again, exiting now\n`);
         if (!outputGone) stdout.flush();

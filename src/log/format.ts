@@ -4,7 +4,7 @@
  */
 import type { ChalkInstance } from "chalk";
 import type { Decision, DecisionAction } from "../policy/headers.js";
-import type { RequestRecord } from "./record.js";
+import type { RequestRecord, UpstreamError } from "./record.js";
 
 /**
  * Fields that come from the client (path, model, header values) may hold control characters; an
@@ -41,6 +41,7 @@ export function formatRequestLine(record: RequestRecord, chalk: ChalkInstance): 
     record.model ? chalk.magenta(safe(record.model)) : chalk.dim("-"),
     `→ ${record.provider ? chalk.cyan(record.provider) : chalk.dim("none")}`,
     ...(record.upstreamModel !== undefined && record.upstreamModel !== record.model ? [chalk.magenta(`(as ${safe(record.upstreamModel)})`)] : []),
+    ...(oauthWithheld(record) ? [chalk.red(OAUTH_WITHHELD_MARK)] : []),
     statusColor(chalk, record.status)(String(record.status)),
     record.stream ? "stream" : "json",
     formatDuration(record.durationMs),
@@ -54,7 +55,50 @@ export function formatRequestLine(record: RequestRecord, chalk: ChalkInstance): 
     if (usage.cacheCreationTokens) parts.push(chalk.dim(`cache-write ${usage.cacheCreationTokens}`));
   }
   if (record.error) parts.push(chalk.red(safe(record.error)));
+  if (record.upstreamError) parts.push(...upstreamErrorParts(record.upstreamError, chalk));
   return parts.join(" ");
+}
+
+/** `rate_limit_error: Number of request tokens… request-id req_011C… retry-after 30s`. */
+function upstreamErrorParts(e: UpstreamError, chalk: ChalkInstance): string[] {
+  const parts: string[] = [];
+  const kind = [e.type, e.code].filter((x) => x !== undefined).join("/");
+  if (kind !== "" || e.message !== undefined) {
+    parts.push(chalk.red(safe(kind === "" ? e.message! : e.message === undefined ? kind : `${kind}: ${e.message}`)));
+  }
+  if (e.requestId !== undefined) parts.push(chalk.dim(`request-id ${safe(e.requestId)}`));
+  if (e.retryAfter !== undefined) parts.push(chalk.yellow(`retry-after ${safe(/^\d+$/.test(e.retryAfter) ? `${e.retryAfter}s` : e.retryAfter)}`));
+  return parts;
+}
+
+/** What the request line says when an Anthropic OAuth token was kept from the provider. */
+export const OAUTH_WITHHELD_MARK = "oauth withheld";
+
+/**
+ * The withhold reasons §5 gives an Anthropic OAuth token (src/policy/reach.ts), in a header, a
+ * query parameter, or a value carrying one; a token only stripped because the provider has its
+ * own `apiKey` is not withheld (the provider gets a credential).
+ */
+const OAUTH_WITHHOLD_REASON = /^(carries an )?Anthropic OAuth token\b/;
+
+/** Whether the client's OAuth token was withheld from this request's provider. Pure. */
+export function oauthWithheld(record: Pick<RequestRecord, "decisions">): boolean {
+  return record.decisions?.some((d) => d.action === "withhold" && OAUTH_WITHHOLD_REASON.test(d.reason)) === true;
+}
+
+/**
+ * The once-per-run hint after the first `oauth withheld` line: a provider behind a gateway that
+ * needs the subscription token answers 401, and the setting that allows it is not obvious.
+ */
+export function oauthWithheldHint(record: RequestRecord, chalk: ChalkInstance): string | undefined {
+  if (!oauthWithheld(record) || record.provider === undefined) return undefined;
+  const provider = safe(record.provider);
+  const reason = record.decisions!.find((d) => d.action === "withhold" && OAUTH_WITHHOLD_REASON.test(d.reason))!.reason;
+  // Only an anthropic-kind provider can be trusted with the token; elsewhere no setting allows it.
+  const allow = reason.includes('oauth: "forward"')
+    ? `if ${provider} needs your Claude subscription token, set oauth: "forward" on providers.${provider} in your config (a project config then needs llm-relay trust)`
+    : `no setting sends it there: ${safe(reason.replace(/^carries an /, "an "))}`;
+  return `${chalk.yellow("llm-relay: note:")} ${OAUTH_WITHHELD_MARK}: ${provider} was not sent the client's Anthropic OAuth token, so it may answer 401; ${allow}. (Shown once; --verbose shows each decision.)`;
 }
 
 function actionColor(chalk: ChalkInstance, action: DecisionAction): (text: string) => string {
@@ -72,14 +116,45 @@ function actionColor(chalk: ChalkInstance, action: DecisionAction): (text: strin
   }
 }
 
-/** One line per decision: header, action, redacted value, reason. */
-export function formatDecisionLines(decisions: readonly Decision[], chalk: ChalkInstance, indent = "    "): string[] {
-  const nameWidth = Math.min(36, Math.max(0, ...decisions.map((d) => d.header.length)));
-  return decisions.map((d) => {
+/** The reason §5 step 6 gives a header forwarded unchanged: most of a request's headers. */
+const PASSED_THROUGH = "passed through";
+
+/** A header name longer than this overflows its own line instead of widening every line. */
+const MAX_NAME_WIDTH = 48;
+
+/** The folded line lists names up to about this many characters. */
+const FOLDED_NAMES_CHARS = 100;
+
+/**
+ * One line per decision: header, action, redacted value, reason. Headers forwarded unchanged
+ * ("passed through") fold into one line naming them, unless `all` (`-vv`); the name column is as
+ * wide as the longest name shown.
+ */
+export function formatDecisionLines(decisions: readonly Decision[], chalk: ChalkInstance, indent = "    ", all = true): string[] {
+  const folded = all ? [] : decisions.filter((d) => d.action === "forward" && d.reason === PASSED_THROUGH);
+  const shown = folded.length === 0 ? decisions : decisions.filter((d) => !folded.includes(d));
+  const nameWidth = Math.min(MAX_NAME_WIDTH, Math.max(0, ...shown.map((d) => d.header.length)));
+  const lines = shown.map((d) => {
     const color = actionColor(chalk, d.action);
     const value = safe(d.value.length > 120 ? `${d.value.slice(0, 117)}...` : d.value);
-    return `${indent}${d.header.padEnd(nameWidth)}  ${color(d.action.padEnd(8))}  ${value}  ${chalk.dim(`(${safe(d.reason)})`)}`;
+    return `${indent}${safe(d.header).padEnd(nameWidth)}  ${color(d.action.padEnd(8))}  ${value}  ${chalk.dim(`(${safe(d.reason)})`)}`;
   });
+  if (folded.length > 0) {
+    const noun = folded.length === 1 ? "header" : "headers";
+    lines.push(`${indent}${chalk.green(`${folded.length} ${noun} ${PASSED_THROUGH}`)}: ${listNames(folded.map((d) => safe(d.header)))} ${chalk.dim("(-vv lists them)")}`);
+  }
+  return lines;
+}
+
+/** `accept, anthropic-version, user-agent, … +9 more`, about FOLDED_NAMES_CHARS long. */
+function listNames(names: readonly string[]): string {
+  let text = "";
+  for (let i = 0; i < names.length; i++) {
+    const next = text === "" ? names[i]! : `${text}, ${names[i]}`;
+    if (next.length > FOLDED_NAMES_CHARS && i > 0) return `${text}, … +${names.length - i} more`;
+    text = next;
+  }
+  return text;
 }
 
 /** The `--verbose` line naming the rule that chose the provider (and the token estimate it used). */

@@ -33,5 +33,21 @@ export interface RequestRecord {
   usage?: Usage;
   /** What went wrong, for relay-made errors and broken upstreams; never holds a secret. */
   error?: string;
+  /** What the upstream said when it answered 4xx/5xx (its body's error fields and headers), shortened and redacted. */
+  upstreamError?: UpstreamError;
   decisions?: Decision[];
+}
+
+/** An upstream's own error answer, as safe to print as the rest of the record. */
+export interface UpstreamError {
+  /** `rate_limit_error`, `invalid_request_error`, … (the body's `error.type`). */
+  type?: string;
+  /** OpenAI's `error.code`, when it differs from the type. */
+  code?: string;
+  /** The body's `error.message`, redacted and shortened to about one line. */
+  message?: string;
+  /** The response's `request-id` (Anthropic) or `x-request-id` (OpenAI): what the vendor's support asks for. */
+  requestId?: string;
+  /** The response's `retry-after`, as sent (seconds or an HTTP date). */
+  retryAfter?: string;
 }

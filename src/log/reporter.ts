@@ -15,6 +15,8 @@ export interface ReporterOptions {
   sink: LineSink;
   json: boolean;
   verbose: boolean;
+  /** `-vv`: list the headers passed through unchanged one by one instead of folding them into a line. */
+  allDecisions?: boolean | undefined;
   chalk: ChalkInstance;
 }
 
@@ -27,7 +29,7 @@ export function recordJson(record: RequestRecord, verbose: boolean): string {
   return JSON.stringify(rest);
 }
 
-export function createReporter({ sink, json, verbose, chalk }: ReporterOptions): Reporter {
+export function createReporter({ sink, json, verbose, allDecisions = false, chalk }: ReporterOptions): Reporter {
   if (json) return (record) => sink.write(`${recordJson(record, verbose)}\n`);
   return (record) => {
     let text = `${formatRequestLine(record, chalk)}\n`;
@@ -36,7 +38,7 @@ export function createReporter({ sink, json, verbose, chalk }: ReporterOptions):
       if (route !== undefined) text += `${route}\n`;
     }
     if (verbose && record.decisions && record.decisions.length > 0) {
-      text += `${formatDecisionLines(record.decisions, chalk).join("\n")}\n`;
+      text += `${formatDecisionLines(record.decisions, chalk, "    ", allDecisions).join("\n")}\n`;
     }
     sink.write(text);
   };

@@ -15,6 +15,7 @@ import { redact, type KnownSecrets } from "../policy/redact.js";
 import { apiShapeFor, errorBody, errorEvent, type RelayErrorCode } from "./api-errors.js";
 import { endAfterDrain } from "./request-body.js";
 import { guarded, type RelayObserver } from "./observer.js";
+import { upstreamErrorRecord } from "./upstream-error.js";
 import { createUsageTap, type UsageTap } from "./usage-tap.js";
 
 export interface Exchange {
@@ -79,6 +80,8 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
   /** The bytes relayed so far end on an SSE event boundary (a blank line), where an event may be added. */
   private atEventBoundary = true;
   private tail: Buffer = Buffer.alloc(0);
+  /** Set when the upstream answered 4xx/5xx: the headers that identify the failure. */
+  private errorHead: { requestId: string | undefined; retryAfter: string | undefined } | undefined;
 
   constructor(private readonly x: Exchange) {
     x.res.on("close", this.onClientClose);
@@ -116,7 +119,9 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
     const encoding = headers["content-encoding"];
     const firstEncoding = Array.isArray(encoding) ? encoding[0] : encoding;
     this.encoded = firstEncoding !== undefined && firstEncoding.trim().toLowerCase() !== "identity";
-    this.tap = createUsageTap(type, firstEncoding);
+    // An upstream's own error answer: its ids and the body's error fields go on the record (§9).
+    if (statusCode >= 400) this.errorHead = { requestId: firstValue(headers["request-id"] ?? headers["x-request-id"]), retryAfter: firstValue(headers["retry-after"]) };
+    this.tap = createUsageTap(type, firstEncoding, this.errorHead && READ_ERRORS);
     const out = responseHeadersToRelay(headers);
     // The reason phrase is not relayed (clients ignore it; HTTP/2 has none), so an upstream's
     // odd bytes there cannot break the response. Headers Node refuses make it a broken upstream.
@@ -204,6 +209,10 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
     record.durationMs = performance.now() - started;
     const usage = this.tap?.end();
     if (usage) record.usage = usage;
+    if (this.errorHead) {
+      const upstreamError = upstreamErrorRecord(this.tap?.error(), this.errorHead, this.x.secrets);
+      if (upstreamError) record.upstreamError = upstreamError;
+    }
     this.x.onDone(record);
   }
 }
@@ -221,6 +230,11 @@ function endsWithBlankLine(chunk: Buffer): boolean {
 }
 const LF = 0x0a;
 const CR = 0x0d;
+const READ_ERRORS = { errors: true };
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
 
 export function forwardExchange(x: Exchange): void {
   // A body stream that fails (client gone, over the limit) fails the dispatch: onResponseError.

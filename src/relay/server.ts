@@ -35,6 +35,11 @@ export interface RelayServerOptions {
   token?: string | undefined;
   /** Called once per finished request. */
   onRecord?: ((record: RequestRecord) => void) | undefined;
+  /**
+   * Called when a planned request leaves for its upstream (provider and model are on the record,
+   * which stays live until `onRecord` gets it); what a "requests in flight" display listens to.
+   */
+  onRequestStart?: ((record: RequestRecord) => void) | undefined;
   /** The HTTP client for upstreams; defaults to undici's env-proxy-aware agent. */
   dispatcher?: Dispatcher | undefined;
   /** Told about every exchange as it happens (the inspector's capture); never awaited. */
@@ -112,7 +117,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
   const viaEntry = `1.1 llm-relay-${instance}`;
   const maxBodyBytes = config.limits.maxBodyBytes;
   const { timeouts } = config;
-  const { observer, reservedPaths } = options;
+  const { observer, reservedPaths, onRequestStart } = options;
   const extraSecrets = options.secrets ?? [];
 
   if (!isLoopbackHost(host) && token === undefined) {
@@ -308,6 +313,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
       body = head.complete ? bytes : replayBody(req, bytes);
       if (!Buffer.isBuffer(body) && length === undefined) body = limitBody(body, maxBodyBytes);
     }
+    if (onRequestStart) guarded(() => onRequestStart(record));
     if (observer) {
       const facts = { rawHeaders: req.rawHeaders, target: rawUrl, oauthForwarded: plan.headers.oauthForwarded, providerKind: provider.kind };
       guarded(() => observer.requestStart(record, facts));

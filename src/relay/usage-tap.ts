@@ -26,6 +26,8 @@
  * upstream.on("end", () => log({ usage: tap?.end() }));
  */
 
+import { readUpstreamError, type UpstreamErrorBody } from "./upstream-error.js";
+
 /** Token counts read from a response; absent fields were not reported. */
 export interface Usage {
   inputTokens?: number;
@@ -39,6 +41,8 @@ export interface UsageTap {
   push(chunk: Uint8Array): void;
   /** Called once at the end of the body; returns what was found (undefined if nothing). Never throws. */
   end(): Usage | undefined;
+  /** After `end`, for a tap created with `errors`: the error fields of a JSON body (undefined if none). */
+  error(): UpstreamErrorBody | undefined;
 }
 
 /** An SSE line longer than this is content (a huge delta), never usage: it is skipped, not buffered. */
@@ -54,11 +58,13 @@ export const MAX_JSON_BODY_BYTES = 8 * 1024 * 1024;
 export function createUsageTap(
   contentType: string | undefined,
   contentEncoding?: string | undefined,
+  { errors = false }: { errors?: boolean } = {},
 ): UsageTap | undefined {
   if (contentType === undefined || !isIdentityEncoding(contentEncoding)) return undefined;
   const mediaType = mediaTypeOf(contentType);
   if (mediaType === "text/event-stream") return neverThrowing(new SseUsageReader());
-  if (isJsonMediaType(mediaType)) return neverThrowing(new JsonUsageReader());
+  // `errors` (a 4xx/5xx answer): the same bounded copy also yields the body's error fields.
+  if (isJsonMediaType(mediaType)) return neverThrowing(new JsonUsageReader(errors));
   return undefined;
 }
 
@@ -86,6 +92,7 @@ function isIdentityEncoding(contentEncoding: string | undefined): boolean {
 interface UsageReader {
   push(chunk: Uint8Array): void;
   end(): Usage | undefined;
+  readonly upstreamError?: UpstreamErrorBody | undefined;
 }
 
 /** The relay must not fail a response because of accounting: a reader that throws is abandoned. */
@@ -110,6 +117,7 @@ function neverThrowing(reader: UsageReader): UsageTap {
         failed = true;
       }
     },
+    error: () => reader.upstreamError,
   };
 }
 
@@ -317,6 +325,9 @@ function skipJsonSpace(bytes: Buffer, from: number, end: number): number {
 class JsonUsageReader implements UsageReader {
   private readonly body = new ByteCarry(16 * 1024);
   private tooLarge = false;
+  upstreamError: UpstreamErrorBody | undefined;
+
+  constructor(private readonly readErrors: boolean) {}
 
   push(chunk: Uint8Array): void {
     if (this.tooLarge) return;
@@ -326,9 +337,10 @@ class JsonUsageReader implements UsageReader {
   end(): Usage | undefined {
     const body = this.body.view();
     this.body.release();
-    if (this.tooLarge || body.indexOf(USAGE_KEY) === -1) return undefined;
+    if (this.tooLarge || (!this.readErrors && body.indexOf(USAGE_KEY) === -1)) return undefined;
     const record = asRecord(parseJson(body.toString("utf8")));
     if (record === undefined) return undefined;
+    if (this.readErrors) this.upstreamError = readUpstreamError(record);
     const usage: Usage = {};
     mergeUsage(usage, record.usage);
     return hasAnyCount(usage) ? usage : undefined;
