@@ -6,12 +6,15 @@
 import { Chalk } from "chalk";
 import { describe, expect, it } from "vitest";
 import { chalkFor, colorLevel } from "../../src/log/color.js";
-import { formatDecisionLines, formatRequestLine } from "../../src/log/format.js";
+import { formatDecisionLines, formatRequestLine, oauthWithheld, oauthWithheldHint } from "../../src/log/format.js";
 import type { RequestRecord } from "../../src/log/record.js";
 import { createReporter } from "../../src/log/reporter.js";
-import type { Decision, DecisionAction } from "../../src/policy/headers.js";
+import type { ResolvedProvider } from "../../src/config/resolve.js";
+import { withholdOAuthReason, type Decision, type DecisionAction } from "../../src/policy/headers.js";
 
 const plain = new Chalk({ level: 0 });
+/** Only the fields the OAuth reason reads. */
+const gateway = { name: "gateway", kind: "anthropic", origin: "https://gw.example", oauth: "strip" } as ResolvedProvider;
 const colored = new Chalk({ level: 1 });
 
 const decisions: Decision[] = [
@@ -89,6 +92,86 @@ describe("formatDecisionLines", () => {
     expect(line).toBe(`x-long  forward   ${"a".repeat(117)}...  (r)`);
     const [ctl] = formatDecisionLines([{ header: "x", action: "forward", value: "a\u001bb", reason: "r" }], plain, "");
     expect(ctl).toBe("x  forward   a\\u001bb  (r)");
+  });
+});
+
+describe("folding the headers passed through (--verbose; -vv lists them)", () => {
+  const passed = (header: string): Decision => ({ header, action: "forward", value: "v", reason: "passed through" });
+  const withPassThroughs: Decision[] = [
+    passed("anthropic-dangerous-direct-browser-access"),
+    decisions[0]!,
+    passed("x-stainless-runtime-version"),
+    decisions[3]!,
+    passed("accept"),
+  ];
+
+  it("folds them into one line naming them; the name column fits the names shown, not the folded ones", () => {
+    expect(formatDecisionLines(withPassThroughs, plain, "    ", false)).toEqual([
+      "    authorization  forward   Bearer sk-ant-oat01-…[len=108 #3fa91c]  (Anthropic OAuth token to its trusted origin)",
+      "    host           set       api.anthropic.com  (upstream origin)",
+      "    3 headers passed through: anthropic-dangerous-direct-browser-access, x-stainless-runtime-version, accept (-vv lists them)",
+    ]);
+  });
+
+  it("-vv: every header on its own line, the column as wide as the longest name", () => {
+    const lines = formatDecisionLines(withPassThroughs, plain, "    ", true);
+    expect(lines).toHaveLength(withPassThroughs.length);
+    const width = "anthropic-dangerous-direct-browser-access".length;
+    for (const [i, line] of lines.entries()) expect(line.slice(4 + width, 4 + width + 2 + withPassThroughs[i]!.action.length)).toBe(`  ${withPassThroughs[i]!.action}`);
+  });
+
+  it("a long list of names is cut with how many more", () => {
+    const many = Array.from({ length: 30 }, (_, i) => passed(`x-header-number-${i}`));
+    const [line] = formatDecisionLines(many, plain, "", false);
+    expect(line).toMatch(/^30 headers passed through: x-header-number-0, x-header-number-1, .*, … \+\d+ more \(-vv lists them\)$/);
+    expect(line!.length).toBeLessThan(160);
+  });
+
+  it("a forwarded header with another reason (the OAuth token) is never folded", () => {
+    expect(formatDecisionLines([decisions[0]!], plain, "", false)).toHaveLength(1);
+  });
+});
+
+describe("an upstream's error and a withheld OAuth token on the request line", () => {
+  const failed: RequestRecord = { ...record, status: 429, stream: false, usage: undefined, ttfbMs: undefined, decisions: [] };
+
+  it.each([
+    ["type, message, request-id, retry-after in seconds", { type: "rate_limit_error", message: "Too many requests", requestId: "req_011C", retryAfter: "30" },
+      "12:04:05 POST /v1/messages?beta=true claude-sonnet-4-5 → anthropic 429 json 1.23s rate_limit_error: Too many requests request-id req_011C retry-after 30s"],
+    ["OpenAI's code after the type; an HTTP-date retry-after as sent", { type: "requests", code: "rate_limit_exceeded", message: "m", retryAfter: "Wed, 21 Oct 2026 07:28:00 GMT" },
+      "12:04:05 POST /v1/messages?beta=true claude-sonnet-4-5 → anthropic 429 json 1.23s requests/rate_limit_exceeded: m retry-after Wed, 21 Oct 2026 07:28:00 GMT"],
+    ["only a request-id (a body that is not JSON)", { requestId: "req_x" }, "12:04:05 POST /v1/messages?beta=true claude-sonnet-4-5 → anthropic 429 json 1.23s request-id req_x"],
+    ["control characters in the message are escaped", { message: "a\u001b[2Jb" }, "12:04:05 POST /v1/messages?beta=true claude-sonnet-4-5 → anthropic 429 json 1.23s a\\u001b[2Jb"],
+  ])("%s", (_label, upstreamError, line) => {
+    expect(formatRequestLine({ ...failed, upstreamError }, plain)).toBe(line);
+  });
+
+  const withheld: Decision = { header: "authorization", action: "withhold", value: "Bearer sk-ant-oat01-…[len=108 #3fa91c]", reason: withholdOAuthReason(gateway)! };
+
+  it("marks `oauth withheld` (red) after the provider when the policy withheld the token", () => {
+    expect(formatRequestLine({ ...failed, provider: "gateway", status: 401, decisions: [withheld] }, plain)).toBe(
+      "12:04:05 POST /v1/messages?beta=true claude-sonnet-4-5 → gateway oauth withheld 401 json 1.23s",
+    );
+    expect(formatRequestLine({ ...failed, provider: "gateway", decisions: [withheld] }, colored)).toContain("\u001b[31moauth withheld\u001b[39m");
+  });
+
+  it.each([
+    ["forwarded", decisions[0]!],
+    ["stripped for the provider's own apiKey", { ...withheld, action: "strip", reason: "provider gateway uses its configured apiKey" } as Decision],
+    ["another credential withheld", decisions[4]!],
+  ])("no mark and no hint when the token was %s", (_label, decision) => {
+    const rec = { ...failed, decisions: [decision] };
+    expect(oauthWithheld(rec)).toBe(false);
+    expect(formatRequestLine(rec, plain)).not.toContain("oauth withheld");
+    expect(oauthWithheldHint(rec, plain)).toBeUndefined();
+  });
+
+  it("the hint names the setting for an anthropic-kind provider, and says none exists for another kind", () => {
+    expect(oauthWithheldHint({ ...failed, provider: "gateway", decisions: [withheld] }, plain)).toContain('set oauth: "forward" on providers.gateway');
+    const openai = { ...withheld, reason: withholdOAuthReason({ ...gateway, name: "openai", kind: "openai" })! };
+    const hint = oauthWithheldHint({ ...failed, provider: "openai", decisions: [openai] }, plain)!;
+    expect(hint).toContain("no setting sends it there");
+    expect(hint).not.toContain('oauth: "forward"');
   });
 });
 
