@@ -96,9 +96,9 @@ export function oauthWithheldHint(record: RequestRecord, chalk: ChalkInstance): 
   const reason = record.decisions!.find((d) => d.action === "withhold" && OAUTH_WITHHOLD_REASON.test(d.reason))!.reason;
   // Only an anthropic-kind provider can be trusted with the token; elsewhere no setting allows it.
   const allow = reason.includes('oauth: "forward"')
-    ? `if ${provider} needs your Claude subscription token, set oauth: "forward" on providers.${provider} in your config (a project config then needs llm-relay trust)`
-    : `no setting sends it there: ${safe(reason.replace(/^carries an /, "an "))}`;
-  return `${chalk.yellow("llm-relay: note:")} ${OAUTH_WITHHELD_MARK}: ${provider} was not sent the client's Anthropic OAuth token, so it may answer 401; ${allow}. (Shown once; --verbose shows each decision.)`;
+    ? `If it needs your Claude subscription token, set oauth: "forward" on providers.${provider} (a project config then needs llm-relay trust).`
+    : `No setting sends it there: ${safe(reason.replace(/^carries an /, "an "))}.`;
+  return `${chalk.yellow("llm-relay: note:")} ${provider} did not get the client's Anthropic OAuth token (${OAUTH_WITHHELD_MARK}), so it may answer 401. ${allow} (Shown once.)`;
 }
 
 function actionColor(chalk: ChalkInstance, action: DecisionAction): (text: string) => string {

@@ -170,7 +170,7 @@ describe("an upstream's error and a withheld OAuth token on the request line", (
     expect(oauthWithheldHint({ ...failed, provider: "gateway", decisions: [withheld] }, plain)).toContain('set oauth: "forward" on providers.gateway');
     const openai = { ...withheld, reason: withholdOAuthReason({ ...gateway, name: "openai", kind: "openai" })! };
     const hint = oauthWithheldHint({ ...failed, provider: "openai", decisions: [openai] }, plain)!;
-    expect(hint).toContain("no setting sends it there");
+    expect(hint).toContain("No setting sends it there");
     expect(hint).not.toContain('oauth: "forward"');
   });
 });
