@@ -41,7 +41,8 @@ export function formatRequestLine(record: RequestRecord, chalk: ChalkInstance): 
     record.model ? chalk.magenta(safe(record.model)) : chalk.dim("-"),
     `→ ${record.provider ? chalk.cyan(record.provider) : chalk.dim("none")}`,
     ...(record.upstreamModel !== undefined && record.upstreamModel !== record.model ? [chalk.magenta(`(as ${safe(record.upstreamModel)})`)] : []),
-    ...(oauthWithheld(record) ? [chalk.red(OAUTH_WITHHELD_MARK)] : []),
+    // Red when the provider then refused (the likely cause), yellow when it answered anyway (a local model).
+    ...(oauthWithheld(record) ? [(record.status === 401 || record.status === 403 ? chalk.red : chalk.yellow)(OAUTH_WITHHELD_MARK)] : []),
     statusColor(chalk, record.status)(String(record.status)),
     record.stream ? "stream" : "json",
     formatDuration(record.durationMs),

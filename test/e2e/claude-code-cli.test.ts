@@ -141,7 +141,7 @@ describe("claude -p through llm-relay exec: haiku → local, everything else →
     // Nothing haiku-class went to the Anthropic mock in this run.
     for (const got of messageRequests(anthropic).slice(before)) expect(bodyOf(got).model).not.toMatch(/haiku/);
     // The relay's log says where it went and under which name, with the token nowhere.
-    expect(result.stderr).toMatch(/claude-haiku-4-5 → local \(as qwen3-coder:30b\) 200/);
+    expect(result.stderr).toMatch(/claude-haiku-4-5 → local \(as qwen3-coder:30b\) oauth withheld 200/);
     expect(findLeaks(result.stderr)).toEqual([]);
   }, 300_000);
 });

@@ -148,11 +148,12 @@ describe("an upstream's error and a withheld OAuth token on the request line", (
 
   const withheld: Decision = { header: "authorization", action: "withhold", value: "Bearer sk-ant-oat01-…[len=108 #3fa91c]", reason: withholdOAuthReason(gateway)! };
 
-  it("marks `oauth withheld` (red) after the provider when the policy withheld the token", () => {
+  it("marks `oauth withheld` after the provider when the policy withheld the token: red on a 401/403, yellow when it answered anyway", () => {
     expect(formatRequestLine({ ...failed, provider: "gateway", status: 401, decisions: [withheld] }, plain)).toBe(
       "12:04:05 POST /v1/messages?beta=true claude-sonnet-4-5 → gateway oauth withheld 401 json 1.23s",
     );
-    expect(formatRequestLine({ ...failed, provider: "gateway", decisions: [withheld] }, colored)).toContain("\u001b[31moauth withheld\u001b[39m");
+    expect(formatRequestLine({ ...failed, provider: "gateway", status: 401, decisions: [withheld] }, colored)).toContain("\u001b[31moauth withheld\u001b[39m");
+    expect(formatRequestLine({ ...failed, provider: "gateway", status: 200, decisions: [withheld] }, colored)).toContain("\u001b[33moauth withheld\u001b[39m");
   });
 
   it.each([
