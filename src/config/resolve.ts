@@ -24,6 +24,7 @@ import {
 } from "./schema.js";
 import { knownSecrets, type KnownSecrets } from "../policy/redact.js";
 import { Secret } from "./secret.js";
+import { knownKeysAt, unknownKeyMessage } from "./suggest.js";
 import { presetFor } from "../providers/presets.js";
 
 /** A config problem the user must fix; the message names the file and key, never a secret. */
@@ -147,11 +148,16 @@ export function defineConfig(config: RelayConfig): RelayConfig {
 }
 
 function formatIssues(error: z.ZodError, where: string): string {
-  const lines = error.issues.map((issue) => {
+  const lines = error.issues.flatMap((issue) => {
     const path = issue.path.length > 0 ? issue.path.map(String).join(".") : "(top level)";
+    // One line per unknown key, each with the key it most likely meant.
+    if (issue.code === "unrecognized_keys") {
+      const known = knownKeysAt(configSchema, issue.path);
+      return issue.keys.map((key) => `  ${path}: ${unknownKeyMessage(key, known)}`);
+    }
     // A bad record key (a provider name) carries the key schema's own message one level down.
     const message = issue.code === "invalid_key" ? (issue.issues[0]?.message ?? issue.message) : issue.message;
-    return `  ${path}: ${message}`;
+    return [`  ${path}: ${message}`];
   });
   return `invalid config in ${where}:\n${lines.join("\n")}`;
 }
