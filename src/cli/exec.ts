@@ -11,10 +11,11 @@ import { request } from "undici";
 import { childEnvironment } from "../exec/child-env.js";
 import { describeOutcome, exitCodeOf } from "../exec/exit-status.js";
 import { runChild } from "../exec/run-child.js";
-import { defaultLogPath, openSessionLog, type SessionLog } from "../exec/session-log.js";
+import { defaultLogPath, openSessionLog, sessionPath, type SessionLog } from "../exec/session-log.js";
 import type { RequestRecord } from "../log/record.js";
 import { Summary } from "../log/summary.js";
 import { isLoopbackHost } from "../net/loopback.js";
+import { redactToken } from "../policy/redact.js";
 import { RequestPricer } from "../pricing/request-cost.js";
 import { createInspector, type Inspector } from "../inspect/index.js";
 import { startRelay, type RelayHandle } from "../relay/server.js";
@@ -67,10 +68,12 @@ export async function runExec(command: string, args: string[], flags: RelayFlags
   const summary = new Summary();
   const pricer = new RequestPricer((name) => settings.config.providers.get(name));
   let log: SessionLog | undefined;
+  // The log shows the path the child asked for: its base URL's `/_t/<token>` is exec's own.
+  const tokenPrefix = `/_t/${redactToken(token)}`;
   const onRecord = (record: RequestRecord) => {
     summary.add(record);
     pricer.price(record, (cost) => summary.addCost(record.provider, cost));
-    log?.write(record);
+    log?.write({ ...record, path: sessionPath(record.path, tokenPrefix) });
   };
   // The relay first, so a taken --port leaves no empty log file behind; requests come from the
   // child, which starts after the log is open.
@@ -113,6 +116,8 @@ export async function runExec(command: string, args: string[], flags: RelayFlags
   await relay.close();
   await log.close();
   await pricer.settled();
-  process.stderr.write(`llm-relay: ${describeOutcome(command, outcome)}; ${summary.line()}; log: ${log.where}\n`);
+  // No request, no file (it is created at the first one): nothing to point at.
+  const logged = log.used || log.where === "stderr" ? `log: ${log.where}` : "no log file (no requests)";
+  process.stderr.write(`llm-relay: ${describeOutcome(command, outcome)}; ${summary.line()}; ${logged}\n`);
   return exitCodeOf(outcome);
 }

@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -105,6 +105,15 @@ function lastJson<T>(stdout: string, stderr = ""): T {
     throw new Error(`the child printed no JSON.\nstdout: ${stdout}\nstderr: ${stderr}`);
   }
 }
+/** The fields of a log file's NDJSON record these tests read. */
+interface LoggedRecord {
+  type: string;
+  method: string;
+  path: string;
+  status: number;
+  error?: string;
+  decisions?: Array<{ header: string; action: string }>;
+}
 const tokenOf = (url: string) => RELAY_BASE.exec(url)?.[2] ?? "(no token)";
 /** The log path exec printed (`log: …`), each time it printed it. */
 const printedLogPaths = (stderr: string) => [...stderr.matchAll(/log: (\S+)/g)].map((m) => m[1]!);
@@ -192,13 +201,21 @@ describe("exec: a request from the child", () => {
     expect(received.find((r) => r.url === "/v1/chat/completions")).toBeDefined();
   });
 
-  it("writes the request lines to a private log file, with no secret, and prints its path before and after", async () => {
+  it("writes one NDJSON record per request to a private log file (start --log-file's format), with no secret, and prints its path before and after", async () => {
     const log = await readFile(logFile, "utf8");
     if (process.platform !== "win32") expect((await stat(logFile)).mode & 0o777).toBe(0o600);
-    expect(log).toMatch(/POST \/_t\/…\[len=43 #[0-9a-f]{6}\]\/v1\/messages claude-test → anthropic 200/);
-    expect(log).toMatch(/POST \/v1\/messages .* 401 .*requires its token/);
-    expect(log).toMatch(/authorization +forward/);
-    expect(log).not.toMatch(/\x1b\[/); // plain text, no color codes
+    const records = log.trim().split("\n").map((line) => JSON.parse(line) as LoggedRecord);
+    expect(records.map((r) => [r.type, r.method, r.path, r.status]).sort()).toEqual([
+      ["request", "POST", "/v1/chat/completions", 200],
+      ["request", "POST", "/v1/messages", 200],
+      ["request", "POST", "/v1/messages", 401],
+    ]);
+    expect(records.find((r) => r.status === 401)?.error).toMatch(/requires its token/);
+    // --verbose: the header decisions ride along, as with start.
+    expect(records.find((r) => r.status === 200 && r.path === "/v1/messages")?.decisions).toContainEqual(
+      expect.objectContaining({ header: "authorization", action: "forward" }),
+    );
+    expect(log).not.toContain("/_t/…"); // (the 401 message names the placeholder /_t/<token>)
     expect(findLeaks(log)).toEqual([]);
     expect(findLeaks(log, [sessionToken])).toEqual([]);
     expect(findLeaks(result.stderr, [OAUTH_TOKEN, sessionToken])).toEqual([]);
@@ -219,21 +236,32 @@ describe("exec: where the log goes", () => {
     expect(path.basename(file)).toMatch(/^exec-.+-\d+\.log$/);
     if (process.platform !== "win32") expect((await stat(file)).mode & 0o777).toBe(0o600);
     const log = await readFile(file, "utf8");
-    expect(log.trim().split("\n")).toHaveLength(3);
+    expect(log.trim().split("\n").map((line) => (JSON.parse(line) as LoggedRecord).status).sort()).toEqual([200, 200, 401]);
     expect(findLeaks(log, [OAUTH_TOKEN, tokenOf(lastJson<{ base: string }>(result.stdout, result.stderr).base)])).toEqual([]);
   });
 
-  it("--json writes one NDJSON record per request, the session token redacted", async () => {
+  it("a command that makes no request leaves no log file, and the summary says so", async () => {
+    const state = path.join(home, "quiet-state");
+    const result = await runCli(execArgs([], ["node", child("exit.mjs"), "0"]), { env: env({ XDG_STATE_HOME: state }) });
+    expect(result.code).toBe(0);
+    const announced = printedLogPaths(result.stderr);
+    expect(announced).toHaveLength(1);
+    expect(existsSync(announced[0]!)).toBe(false);
+    expect(await readdir(path.join(state, "llm-relay"))).toEqual([]);
+    expect(result.stderr).toMatch(/llm-relay: node exited with 0; 0 requests, 0 errors; no log file \(no requests\)\n$/);
+  });
+
+  it("--json changes nothing for a file: the file is NDJSON either way, without decisions unless --verbose", async () => {
     const logFile = path.join(home, "session.ndjson");
     const result = await runCli(execArgs(["--json", "--log-file", logFile], ["node", child("request.mjs")]), {
       env: env({ CLAUDE_CODE_OAUTH_TOKEN: OAUTH_TOKEN }),
     });
     expect(result.code).toBe(0);
     const text = await readFile(logFile, "utf8");
-    const records = text.trim().split("\n").map((line) => JSON.parse(line) as { type: string; path: string; status: number });
+    const records = text.trim().split("\n").map((line) => JSON.parse(line) as LoggedRecord);
     expect(records.map((r) => r.status).sort()).toEqual([200, 200, 401]);
-    expect(records.every((r) => r.type === "request")).toBe(true);
-    expect(records.filter((r) => r.path.startsWith("/_t/…[len=43 #"))).toHaveLength(2);
+    expect(records.every((r) => r.type === "request" && r.decisions === undefined)).toBe(true);
+    expect(records.map((r) => r.path).sort()).toEqual(["/v1/chat/completions", "/v1/messages", "/v1/messages"]);
     expect(findLeaks(text, [OAUTH_TOKEN, tokenOf(lastJson<{ base: string }>(result.stdout, result.stderr).base)])).toEqual([]);
   });
 
@@ -249,17 +277,32 @@ describe("exec: where the log goes", () => {
     expect((await stat(logFile)).mode & 0o777).toBe(0o600);
     const log = await readFile(logFile, "utf8");
     expect(log.startsWith("earlier line\n")).toBe(true);
-    expect(log).toMatch(/ 200 /);
+    expect(log).toMatch(/"status":200/);
   }, 90_000);
 
-  it("--log-file - sends the request lines to stderr", async () => {
+  it("--log-file - sends human request lines to stderr: the path as the child asked for it, no session token, no readiness probe", async () => {
     const result = await runCli(execArgs(["--log-file", "-"], ["node", child("request.mjs")]), {
       env: env({ CLAUDE_CODE_OAUTH_TOKEN: OAUTH_TOKEN }),
     });
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/POST \/_t\/…\[len=43 #[0-9a-f]{6}\]\/v1\/messages claude-test → anthropic 200/);
+    const lines = result.stderr.split("\n").filter((line) => /^\d\d:\d\d:\d\d /.test(line));
+    expect(lines.map((line) => line.slice(9).split(" → ")[0])).toEqual(
+      expect.arrayContaining(["POST /v1/messages claude-test", "POST /v1/messages claude-test", "POST /v1/chat/completions gpt-test"]),
+    );
+    expect(lines).toHaveLength(3);
+    expect(result.stderr).not.toContain("/_t/…");
+    expect(result.stderr).not.toMatch(/_relay|HEAD | 404 /);
     expect(result.stderr).toMatch(/log: stderr/);
     expect(findLeaks(result.stderr, [OAUTH_TOKEN, tokenOf(lastJson<{ base: string }>(result.stdout, result.stderr).base)])).toEqual([]);
+  });
+
+  it("--log-file - with a command that makes no request prints no request line (the readiness probe is not traffic)", async () => {
+    const result = await runCli(execArgs(["--log-file", "-"], ["node", child("exit.mjs"), "0"]), { env: env() });
+    expect(result.code).toBe(0);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/^llm-relay: relay on http:\/\/127\.0\.0\.1:\d+ for node; log: stderr$/),
+      "llm-relay: node exited with 0; 0 requests, 0 errors; log: stderr",
+    ]);
   });
 });
 
@@ -392,8 +435,8 @@ describe("exec: two sessions at once", () => {
       const results = await Promise.all(sessions.map(({ running }) => running.exited));
       expect(results.map((r) => r.code)).toEqual([3, 3]);
       const [logA, logB] = await Promise.all(sessions.map(({ logFile }) => readFile(logFile, "utf8")));
-      expect(logA!.trim().split("\n")).toEqual([expect.stringMatching(/ 200 /)]);
-      expect(logB!.trim().split("\n")).toEqual([expect.stringMatching(/ 401 /)]);
+      expect(logA!.trim().split("\n")).toEqual([expect.stringMatching(/"status":200/)]);
+      expect(logB!.trim().split("\n")).toEqual([expect.stringMatching(/"status":401/)]);
       expect(findLeaks(`${logA}${logB}`, [a!.token, b!.token, OAUTH_TOKEN])).toEqual([]);
     } finally {
       for (const { running } of sessions) if (running.child.exitCode === null) running.child.kill("SIGKILL");
