@@ -2,14 +2,14 @@
  * "Did you mean" for unknown config keys: the closest key the schema knows at that level, offered
  * only when it is close; and what the built binary prints for a config with typos (exit 1).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { configSchema } from "../../src/config/schema.js";
 import { closestKey, knownKeysAt } from "../../src/config/suggest.js";
 import { validateConfig } from "../../src/config/resolve.js";
-import { cleanEnv, runCli } from "../helpers/cli.js";
+import { cleanEnv, ROOT, runCli } from "../helpers/cli.js";
 
 describe("knownKeysAt walks the schema to the level of the unknown key", () => {
   it.each<[string, PropertyKey[], string[]]>([
@@ -86,5 +86,22 @@ describe("the built binary prints the suggestions", () => {
         '  providers.ollama: unknown key "baseURL" (did you mean "baseUrl"?)\n' +
         '  (top level): unknown key "provders" (did you mean "providers"?)\n',
     );
+  });
+});
+
+describe("the README's bad.json example", () => {
+  const home = mkdtempSync(path.join(tmpdir(), "llm-relay-suggest-readme-"));
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  it("prints exactly what the README shows (only the folder differs)", async () => {
+    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const at = readme.indexOf("<!-- tested-bad-config -->");
+    expect(at).toBeGreaterThan(-1);
+    const [, config, shown] = /```json\n([\s\S]*?)\n```\s*```\n\$ llm-relay start -c bad\.json\n([\s\S]*?)\n```/.exec(readme.slice(at))!;
+    writeFileSync(path.join(home, "bad.json"), config!);
+    const result = await runCli(["start", "-c", "bad.json"], { env: cleanEnv(home), cwd: home });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.trimEnd().replace(home, "/home/me")).toBe(shown);
   });
 });
