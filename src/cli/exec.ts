@@ -97,6 +97,7 @@ export async function runExec(command: string, args: string[], flags: RelayFlags
     log = await openSessionLog(flags.logFile ?? defaultLogPath(process.env, homedir(), new Date(), process.pid), {
       json: flags.json === true,
       verbose: flags.verbose === true,
+      allDecisions: flags.allDecisions === true,
     });
   } catch (error) {
     await relay.close({ graceMs: 0 });

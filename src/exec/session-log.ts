@@ -78,7 +78,7 @@ async function checkWritable(file: string): Promise<void> {
 
 export async function openSessionLog(
   target: string,
-  format: { json: boolean; verbose: boolean },
+  format: { json: boolean; verbose: boolean; allDecisions?: boolean },
   stderr: NodeJS.WriteStream = process.stderr,
 ): Promise<SessionLog> {
   if (target === "-") {

@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually, freePort, open, readAll, send } from "../helpers/client.js";
 import { cleanEnv, ROOT, runCli, startCli, type RunningCli } from "../helpers/cli.js";
-import { anthropicMessage, anthropicStream, sseFrame, startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
+import { anthropicMessage, anthropicStream, gatedStream, sseFrame, startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
 
 let home: string;
 let upstream: MockUpstream;
@@ -63,20 +63,6 @@ async function listening(cli: RunningCli): Promise<string> {
 
 const MESSAGE = JSON.stringify({ model: "claude-test", max_tokens: 8, messages: [{ role: "user", content: "hi" }] });
 
-/** An upstream that sends the first SSE event, then waits for the returned function to be called. */
-function gatedStream(): () => void {
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  const events = anthropicStream(["a", "b"]);
-  upstream.handle(async (_req, res) => {
-    res.writeHead(200, { "content-type": "text/event-stream" });
-    res.write(sseFrame(events[0]!));
-    await gate;
-    for (const event of events.slice(1)) res.write(sseFrame(event));
-    res.end();
-  });
-  return release;
-}
 
 describe("llm-relay start", () => {
   it("prints its banner, serves a request and logs one line for it", async () => {
@@ -171,7 +157,7 @@ describe("graceful shutdown", () => {
   it.each(["SIGTERM", "SIGINT", "SIGHUP"] as const)("%s lets an in-flight stream finish, then exits 0 with the summary", async (signal) => {
     const cli = start(["--port", "0", "--config", writeConfig("drain.json", { timeouts: { shutdownMs: 20_000 } })]);
     const url = await listening(cli);
-    const release = gatedStream();
+    const release = gatedStream(upstream);
     const received = upstream.received.length;
     const res = await open(`${url}/v1/messages`, { body: MESSAGE }).response;
     const body = readAll(res);
@@ -191,7 +177,7 @@ describe("graceful shutdown", () => {
   it("cuts a stream still running at timeouts.shutdownMs, then exits 0", async () => {
     const cli = start(["--port", "0", "--config", writeConfig("deadline.json", { timeouts: { shutdownMs: 300 } })]);
     const url = await listening(cli);
-    const release = gatedStream();
+    const release = gatedStream(upstream);
     const received = upstream.received.length;
     const res = await open(`${url}/v1/messages`, { body: MESSAGE }).response;
     res.on("error", () => {});
@@ -212,7 +198,7 @@ describe("graceful shutdown", () => {
   it("a second signal exits at once", async () => {
     const cli = start(["--port", "0", "--config", writeConfig("twice.json", { timeouts: { shutdownMs: 60_000 } })]);
     const url = await listening(cli);
-    const release = gatedStream();
+    const release = gatedStream(upstream);
     const received = upstream.received.length;
     const { req, response } = open(`${url}/v1/messages`, { body: MESSAGE });
     req.on("error", () => {});

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { open, readAll, send } from "../helpers/client.js";
-import { cleanEnv, startCli, type RunningCli } from "../helpers/cli.js";
-import { anthropicMessage, anthropicStream, sendJson, sseFrame, startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
+import { cleanEnv, ROOT, runCli, startCli, type RunningCli } from "../helpers/cli.js";
+import { anthropicMessage, gatedStream, sendJson, startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
 import { startInTerminal, visible, type RunningTerminal } from "../helpers/terminal.js";
 import { claudeCodeHeaders, CLAUDE_CODE_BODY, CLAUDE_CODE_PATH } from "../fixtures/claude-code.js";
 import { ALL_TEST_SECRETS, ANTHROPIC_API_KEY, leakForms, OAUTH_TOKEN } from "../fixtures/tokens.js";
@@ -69,27 +69,13 @@ async function listening(cli: { waitFor(p: RegExp): Promise<RegExpMatchArray> })
 
 const MESSAGE = JSON.stringify({ model: "claude-test", max_tokens: 8, stream: true, messages: [{ role: "user", content: "hi" }] });
 
-/** An upstream stream that sends its first event, then waits until the test releases it. */
-function gatedStream(): () => void {
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  const events = anthropicStream(["a", "b"]);
-  upstream.handle(async (_req, res) => {
-    res.writeHead(200, { "content-type": "text/event-stream" });
-    res.write(sseFrame(events[0]!));
-    await gate;
-    for (const event of events.slice(1)) res.write(sseFrame(event));
-    res.end();
-  });
-  return release;
-}
 
 const STATUS = /1 in flight: POST \/v1\/messages claude-test → anthropic (\d+(?:\.\d)?)s/;
 const ERASE_LINE = "\u001b[2K";
 
 describe("the status line of what is in flight (item 12)", () => {
   it("on a terminal, shows the running request with its elapsed time, then erases it when the request line is printed", async () => {
-    const release = gatedStream();
+    const release = gatedStream(upstream);
     const term = startTty([]);
     const url = await listening(term);
     const res = await open(`${url}/v1/messages`, { body: MESSAGE, headers: { "anthropic-version": "2023-06-01" } }).response;
@@ -116,7 +102,7 @@ describe("the status line of what is in flight (item 12)", () => {
   });
 
   it("never in piped output: the same slow request prints only its line", async () => {
-    const release = gatedStream();
+    const release = gatedStream(upstream);
     const cli = start([]);
     const url = await listening(cli);
     const res = await open(`${url}/v1/messages`, { body: MESSAGE, headers: { "anthropic-version": "2023-06-01" } }).response;
@@ -133,7 +119,7 @@ describe("the status line of what is in flight (item 12)", () => {
   });
 
   it("never with --json, even on a terminal: stdout stays NDJSON records", async () => {
-    const release = gatedStream();
+    const release = gatedStream(upstream);
     const term = startTty(["--json"]);
     const url = await listening(term);
     const res = await open(`${url}/v1/messages`, { body: MESSAGE, headers: { "anthropic-version": "2023-06-01" } }).response;
@@ -207,6 +193,17 @@ describe("--verbose folds the headers passed through (item 13)", () => {
     expect(shown.join("\n")).not.toContain("headers passed through:");
     const longest = Math.max(...decisions.map((d) => d.header.length));
     expect(new Set(actionColumns(shown, decisions))).toEqual(new Set([4 + longest]));
+  });
+
+  it("exec -v folds the same way and exec -vv lists every header (its log is the terminal's only record)", async () => {
+    const child = path.join(ROOT, "test", "fixtures", "children", "request.mjs");
+    const folded = await runCli(["exec", "-c", config, "--no-inspect", "--log-file", "-", "-v", "--", process.execPath, child], { env: cleanEnv(home, { CLAUDE_CODE_OAUTH_TOKEN: OAUTH_TOKEN }), cwd: home });
+    const listed = await runCli(["exec", "-c", config, "--no-inspect", "--log-file", "-", "-vv", "--", process.execPath, child], { env: cleanEnv(home, { CLAUDE_CODE_OAUTH_TOKEN: OAUTH_TOKEN }), cwd: home });
+    expect([folded.code, listed.code]).toEqual([0, 0]);
+    expect(folded.stderr).toMatch(/^ {4}\d+ headers? passed through: .*anthropic-version.* \(-vv lists them\)$/m);
+    expect(folded.stderr).not.toMatch(/^ {4}anthropic-version +forward/m);
+    expect(listed.stderr).toMatch(/^ {4}anthropic-version +forward +2023-06-01 +\(passed through\)$/m);
+    expect(listed.stderr).not.toContain("headers passed through:");
   });
 });
 

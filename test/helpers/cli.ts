@@ -70,29 +70,41 @@ export function startCli(args: string[], options: { env: NodeJS.ProcessEnv; cwd?
     stdout: () => stdout,
     stderr: () => stderr,
     exited,
-    waitFor(pattern, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const m = (stdout + stderr).match(pattern);
-          if (m) {
-            listeners.delete(check);
-            clearTimeout(timer);
-            resolve(m);
-          } else if (child.exitCode !== null || child.signalCode !== null) {
-            listeners.delete(check);
-            clearTimeout(timer);
-            reject(new Error(`process exited before ${pattern}:\n${stdout}\n${stderr}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`timed out waiting for ${pattern}:\n${stdout}\n${stderr}`));
-        }, timeoutMs);
-        listeners.add(check);
-        check();
-      });
-    },
+    waitFor: (pattern, timeoutMs) => waitForOutput(child, listeners, () => stdout + stderr, pattern, timeoutMs),
   };
+}
+
+/**
+ * Resolves with the first match of `pattern` in `text()`, checked now and whenever a listener
+ * fires (the caller's output handlers call them); rejects when the child exits first or time runs out.
+ */
+export function waitForOutput(
+  child: ChildProcess,
+  listeners: Set<() => void>,
+  text: () => string,
+  pattern: RegExp,
+  timeoutMs = 10_000,
+): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const m = text().match(pattern);
+      if (m) {
+        listeners.delete(check);
+        clearTimeout(timer);
+        resolve(m);
+      } else if (child.exitCode !== null || child.signalCode !== null) {
+        listeners.delete(check);
+        clearTimeout(timer);
+        reject(new Error(`process exited before ${pattern}:\n${text()}`));
+      }
+    };
+    const timer = setTimeout(() => {
+      listeners.delete(check);
+      reject(new Error(`timed out waiting for ${pattern}:\n${text()}`));
+    }, timeoutMs);
+    listeners.add(check);
+    check();
+  });
 }
 
 /** Run to completion (with a deadline) and capture everything. */

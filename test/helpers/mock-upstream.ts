@@ -167,3 +167,21 @@ export async function startMockUpstream(initial: MockHandler = anthropicMessage)
     },
   };
 }
+
+/**
+ * Makes `upstream` answer with an Anthropic stream that sends its first event, then waits until
+ * the returned function is called (a request that stays in flight as long as the test needs).
+ */
+export function gatedStream(upstream: MockUpstream): () => void {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const events = anthropicStream(["a", "b"]);
+  upstream.handle(async (_req, res) => {
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    res.write(sseFrame(events[0]!));
+    await gate;
+    for (const event of events.slice(1)) res.write(sseFrame(event));
+    res.end();
+  });
+  return release;
+}

@@ -4,7 +4,7 @@
  * escape sequences included. Ctrl-C is the byte 0x03 typed into the terminal, as a user does.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { BIN, type CliResult } from "./cli.js";
+import { BIN, waitForOutput, type CliResult } from "./cli.js";
 
 export interface RunningTerminal {
   child: ChildProcess;
@@ -50,27 +50,6 @@ export function startInTerminal(
     output: () => out,
     exited,
     interrupt: () => child.stdin!.write("\u0003"),
-    waitFor(pattern, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const m = visible(out).match(pattern);
-          if (m) {
-            listeners.delete(check);
-            clearTimeout(timer);
-            resolve(m);
-          } else if (child.exitCode !== null || child.signalCode !== null) {
-            listeners.delete(check);
-            clearTimeout(timer);
-            reject(new Error(`terminal closed before ${pattern}:\n${visible(out)}\n${err}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`timed out waiting for ${pattern}:\n${visible(out)}\n${err}`));
-        }, timeoutMs);
-        listeners.add(check);
-        check();
-      });
-    },
+    waitFor: (pattern, timeoutMs) => waitForOutput(child, listeners, () => `${visible(out)}${err}`, pattern, timeoutMs),
   };
 }
