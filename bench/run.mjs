@@ -62,8 +62,12 @@ import { formatProfile, summariseProfile } from "./profile.mjs";
 const PHASES = ["cold", "latency", "throughput", "bodies", "sse", "stall", "streams", "upload", "micro"];
 const ARMS = ["direct", "baseline", "llmRelay"];
 const RELAY_ARMS = ["baseline", "llmRelay"];
-/** The latency and throughput phases also run llm-relay without its inspector (capture off). */
-const LOAD_ARMS = [...ARMS, "noInspect"];
+/**
+ * The latency and throughput phases also run llm-relay without its inspector (capture off), and
+ * the baseline plus one colored log line per request (`baseline-relay.mjs --log`): how much of
+ * llm-relay's gap to the baseline is only its logging.
+ */
+const LOAD_ARMS = [...ARMS, "noInspect", "baselineLog"];
 const MiB = 1024 * 1024;
 
 const { values: flags } = parseArgs({
@@ -72,6 +76,7 @@ const { values: flags } = parseArgs({
     only: { type: "string" },
     profile: { type: "boolean", default: false },
     "profile-seconds": { type: "string", default: "10" },
+    "profile-arms": { type: "string", default: "llmRelay,noInspect,baseline" },
     "no-write": { type: "boolean", default: false },
     streams: { type: "string" },
     "sse-interval": { type: "string", default: "1" },
@@ -80,7 +85,7 @@ const { values: flags } = parseArgs({
   },
 });
 if (flags.help) {
-  console.log("usage: node bench/run.mjs [--quick] [--only phase,…] [--streams N] [--sse-interval MS] [--no-write] [--profile [--profile-seconds S]] [--cli PATH]");
+  console.log("usage: node bench/run.mjs [--quick] [--only phase,…] [--streams N] [--sse-interval MS] [--no-write] [--profile [--profile-seconds S] [--profile-arms llmRelay,noInspect,baseline]] [--cli PATH]");
   console.log("  --cli PATH   the llm-relay arm runs this bin/llm-relay.js (e.g. another checkout's build) instead of this tree's");
   console.log(`phases: ${PHASES.join(", ")}`);
   process.exit(0);
@@ -226,7 +231,7 @@ async function latency(urls) {
   return {
     countPerArm: settings.rounds * settings.latencyPerRound,
     arms,
-    added: { baseline: addedTo("baseline"), llmRelay: addedTo("llmRelay"), noInspect: addedTo("noInspect") },
+    added: { baseline: addedTo("baseline"), llmRelay: addedTo("llmRelay"), noInspect: addedTo("noInspect"), baselineLog: addedTo("baselineLog") },
   };
 }
 
@@ -448,18 +453,22 @@ async function upload(mockUrl, env, configFile) {
 async function profile(mockUrl, env, configFile, tempDir) {
   const seconds = Number(flags["profile-seconds"]);
   const summaries = {};
-  for (const arm of ["llmRelay", "baseline"]) {
+  for (const arm of flags["profile-arms"].split(",")) {
     const dir = path.join(tempDir, `profile-${arm}`);
     mkdirSync(dir, { recursive: true });
     const nodeArgs = ["--cpu-prof", "--cpu-prof-dir", dir];
-    const relay = track(arm === "baseline" ? await spawnScript("baseline-relay.mjs", [mockUrl], { env, nodeArgs }) : await spawnLlmRelay({ configFile, env, nodeArgs, cli }));
+    const relay = track(
+      arm === "baseline"
+        ? await spawnScript("baseline-relay.mjs", [mockUrl], { env, nodeArgs })
+        : await spawnLlmRelay({ configFile, env, nodeArgs, cli, args: arm === "noInspect" ? ["--no-inspect"] : [] }),
+    );
     progress(`profiling ${arm} under c=${settings.throughputConnections} for ${seconds} s`);
     await cannon(relay.url, 1);
     const result = await cannon(relay.url, seconds);
     await stopChild(relay.child, 10_000); // the profile is written as the process exits
     const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
     if (!file) throw new Error(`${arm}: no .cpuprofile written in ${dir}`);
-    const summary = summariseProfile(JSON.parse(readFileSync(path.join(dir, file), "utf8")), 30);
+    const summary = summariseProfile(JSON.parse(readFileSync(path.join(dir, file), "utf8")), 45);
     summaries[arm] = { rps: result.requests.total / result.duration, ...summary };
     console.log(`\n=== ${arm}: ${Math.round(summaries[arm].rps)} req/s under the profiler ===\n${formatProfile(summary)}`);
   }
@@ -504,10 +513,11 @@ try {
       const baseline = track(await spawnScript("baseline-relay.mjs", [mock.url], { env }));
       const relay = track(await spawnLlmRelay({ configFile, env, cli }));
       const noInspect = track(await spawnLlmRelay({ configFile, env, cli, args: ["--no-inspect"] }));
-      const urls = { direct: mock.url, baseline: baseline.url, llmRelay: relay.url, noInspect: noInspect.url };
+      const baselineLog = track(await spawnScript("baseline-relay.mjs", [mock.url, "--log", path.join(temp.dir, "baseline-log.txt")], { env }));
+      const urls = { direct: mock.url, baseline: baseline.url, llmRelay: relay.url, noInspect: noInspect.url, baselineLog: baselineLog.url };
       try {
         await phase("latency", () => latency(urls));
-        await phase("throughput", () => throughput(urls, { baseline: baseline.pid, llmRelay: relay.pid, noInspect: noInspect.pid }));
+        await phase("throughput", () => throughput(urls, { baseline: baseline.pid, llmRelay: relay.pid, noInspect: noInspect.pid, baselineLog: baselineLog.pid }));
         await phase("bodies", () => bodies(urls, { llmRelay: relay.pid }, mock.url, env));
         await phase("sse", () => sse(urls));
         await phase("stall", () => stall(urls, mock.url));
@@ -517,6 +527,7 @@ try {
         await baseline.stop();
         await relay.stop();
         await noInspect.stop();
+        await baselineLog.stop();
       }
     }
     await phase("streams", () => streams(mock.url, env, configFile));

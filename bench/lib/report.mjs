@@ -28,6 +28,8 @@ export function evaluateTargets(r) {
   add("added latency c=1 p99 ≤ baseline + 0.5 ms", lat?.llmRelay.p99Ms, lat && lat.baseline.p99Ms + 0.5, "<=", (v, l) => `${ms(v)} (limit ${ms(l)})`);
   add("inspector on: throughput ≥ 0.95 × --no-inspect", tp?.noInspect && tp.llmRelay.rps / tp.noInspect.rps, 0.95, ">=", (v) => `${num(v, 3)} × --no-inspect`);
   add("inspector on: added latency p50 ≤ --no-inspect + 0.05 ms", lat?.noInspect && lat.llmRelay.p50Ms - lat.noInspect.p50Ms, 0.05, "<=", (v) => ms(v));
+  // Issue 13: plain pass-through no more than 3 % worse than 2026-11-27's 0.639 × baseline.
+  add("--no-inspect: throughput ≥ 0.62 × baseline (issue 13)", tp?.noInspect && tp.noInspect.rps / tp.baseline.rps, 0.62, ">=", (v) => `${num(v, 3)} × baseline`);
   add("SSE per-event added delay p99 ≤ 1 ms", r.sse?.added?.llmRelay.perEventP99Ms, 1, "<=", (v) => ms(v));
   const stall = r.stall?.llmRelay;
   add("stall: first event arrives while upstream holds the rest", stall && (stall.delivered === stall.trials ? 1 : 0), 1, ">=", () =>
@@ -72,6 +74,9 @@ export function formatReport(r, targets) {
       rows.push(["  llm-relay --no-inspect p50 / p99", "", "", `${ms(a.noInspect.p50Ms)} / ${ms(a.noInspect.p99Ms)}`, ""]);
       rows.push(["  inspector's own cost p50 / p99", "", "", `${ms(a.llmRelay.p50Ms - a.noInspect.p50Ms)} / ${ms(a.llmRelay.p99Ms - a.noInspect.p99Ms)}`, ""]);
     }
+    if (a.baselineLog) {
+      rows.push(["  baseline + log line p50 / p99", "", `${ms(a.baselineLog.p50Ms)} / ${ms(a.baselineLog.p99Ms)}`, "", `${ms(a.baselineLog.p50Ms - a.baseline.p50Ms)} (log's p50)`]);
+    }
   }
   const tp = r.throughput;
   if (tp) {
@@ -82,6 +87,11 @@ export function formatReport(r, targets) {
     if (a.noInspect) {
       rows.push(["  llm-relay --no-inspect req/s, CPU", "", "", `${num(a.noInspect.rps, 0)}, ${us(a.noInspect.cpuUsPerRequest)}`, ""]);
       rows.push(["  inspector on ÷ off (req/s)", "", "", `${num(a.llmRelay.rps / a.noInspect.rps, 3)} ×`, ""]);
+      rows.push(["  --no-inspect ÷ baseline (req/s)", "", "", `${num(a.noInspect.rps / a.baseline.rps, 3)} ×`, ""]);
+    }
+    if (a.baselineLog) {
+      // The baseline that also prints one colored line per request: logging's share of the gap.
+      rows.push(["  baseline + log line req/s, CPU", "", `${num(a.baselineLog.rps, 0)}, ${us(a.baselineLog.cpuUsPerRequest)}`, "", `${num(a.baselineLog.rps / a.baseline.rps, 3)} × baseline`]);
     }
   }
   const bodies = r.bodies;
