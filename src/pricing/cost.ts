@@ -17,7 +17,7 @@
  *   usage: { inputTokens: 1200, outputTokens: 300 }, usageConvention: "anthropic", apiEquivalent: false });
  * // → { usd: 0.0081, apiEquivalent: false, priceRef: "anthropic claude-sonnet-4-5" }
  */
-import type { calcPrice } from "@pydantic/genai-prices";
+import type { calcPrice, findProvider } from "@pydantic/genai-prices";
 
 /** Token counts as the relay reads them from a response (see relay/usage-tap.ts). */
 export interface TokenUsage {
@@ -57,7 +57,56 @@ let loading: Promise<PriceTable> | undefined;
 
 /** The bundled price table, loaded once. */
 export function loadPriceTable(): Promise<PriceTable> {
-  return (loading ??= import("@pydantic/genai-prices").then((m) => m.calcPrice));
+  return (loading ??= import("@pydantic/genai-prices").then((m) => cachedLookups(m.calcPrice, m.findProvider)));
+}
+
+type Provider = NonNullable<ReturnType<typeof findProvider>>;
+
+/** (base URL, model) pairs remembered at most; a run sees a handful. */
+const LOOKUP_CACHE_LIMIT = 256;
+
+/**
+ * `calcPrice` with its lookups remembered. Finding the vendor (a regex per provider, compiled on
+ * each call) and the model (a match over every model of the vendor, after copying them all) cost
+ * 15–75 µs a request, twice (inspector and terminal totals), while the answer for a (base URL,
+ * model) pair never changes: the table is the bundled one, never updated at run time. So the
+ * first request of a pair does the full lookup, and later ones price with a provider narrowed to
+ * the model found, which `calcPrice` resolves in one match. Same results (unit-tested against the
+ * plain function); the price still depends on the usage and the date, computed on every call.
+ */
+export function cachedLookups(calc: typeof calcPrice, find: typeof findProvider): PriceTable {
+  const vendors = new Map<string, Provider | null>();
+  const narrowed = new Map<string, Provider | null | "full">();
+  return ((usage, modelId, options) => {
+    const url = options?.providerApiUrl;
+    if (options === undefined || url === undefined || options.provider !== undefined || options.providerId !== undefined) return calc(usage, modelId, options);
+    let vendor = vendors.get(url);
+    if (vendor === undefined) {
+      if (vendors.size >= LOOKUP_CACHE_LIMIT) vendors.clear();
+      vendor = find({ providerApiUrl: url }) ?? null;
+      vendors.set(url, vendor);
+    }
+    if (vendor === null) return null; // what calcPrice answers when no vendor serves the URL
+    const key = `${vendor.id}\u0000${modelId}`;
+    const known = narrowed.get(key);
+    if (known === null) return null;
+    if (known === "full") return calc(usage, modelId, options);
+    if (known !== undefined) {
+      const { providerApiUrl: _found, ...rest } = options;
+      return calc(usage, modelId, { ...rest, provider: known });
+    }
+    const result = calc(usage, modelId, options);
+    // The model object in the result is a copy; the vendor's own entry is narrowed to (a model
+    // found through a fallback vendor is not in its list: those keep the full lookup).
+    const own = result === null ? undefined : vendor.models.find((m) => m.id === result.model.id);
+    if (narrowed.size >= LOOKUP_CACHE_LIMIT) narrowed.clear();
+    if (result === null || own === undefined) narrowed.set(key, result === null ? null : "full");
+    else {
+      const { fallback_model_providers: _fallbacks, ...alone } = vendor;
+      narrowed.set(key, { ...alone, models: [own] });
+    }
+    return result;
+  }) as PriceTable;
 }
 
 /** Input tokens in all (uncached + cache reads + cache writes), as the price table wants them. */

@@ -2,6 +2,7 @@
  * Cost (src/pricing/cost.ts): the bundled @pydantic/genai-prices table, priced by the vendor at
  * the provider's base URL; cache reads and writes at the vendor's rates; unknown → no cost.
  */
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { estimateCost, formatUsd, loadPriceTable, totalInputTokens, type PriceTable } from "../../src/pricing/cost.js";
 
@@ -66,5 +67,38 @@ describe("formatUsd", () => {
     [123.456, "$123.46"],
   ])("%d → %s", (usd, text) => {
     expect(formatUsd(usd)).toBe(text);
+  });
+});
+
+describe("loadPriceTable's remembered lookups", () => {
+  // The plain library function beside the cached one the relay prices with: same answer for
+  // every (vendor URL, model, usage), on the first call of a pair and every later one.
+  const urls = [ANTHROPIC, OPENAI, "https://openrouter.ai/api/v1", "https://generativelanguage.googleapis.com", "http://127.0.0.1:11434", "https://api.deepseek.com"];
+  const models = ["claude-sonnet-4-5", "claude-sonnet-4-5-20250929", "Claude-Haiku-4-5 ", "claude-3-5-sonnet-20241022", "gpt-4o", "gpt-4o-mini", "o3", "gemini-2.5-pro", "deepseek-chat", "anthropic/claude-sonnet-4.5", "claude-made-up-9", ""];
+
+  it("prices exactly as the library's own calcPrice does, cached or not", async () => {
+    const { calcPrice } = await import("@pydantic/genai-prices");
+    const cached = await loadPriceTable();
+    const call = (price: PriceTable, usage: Parameters<PriceTable>[0], model: string, url: string) => {
+      try {
+        const result = price(usage, model, { providerApiUrl: url });
+        return result === null ? null : { total: result.total_price, input: result.input_price, output: result.output_price, provider: result.provider.id, model: result.model.id, price: result.model_price };
+      } catch (error) {
+        return { threw: (error as Error).message };
+      }
+    };
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...urls),
+        fc.constantFrom(...models),
+        fc.record({ input_tokens: fc.nat(3_000_000), output_tokens: fc.nat(100_000), cache_read_tokens: fc.nat(2_000_000), cache_write_tokens: fc.nat(100_000) }),
+        (url, model, usage) => {
+          const plain = call(calcPrice, usage, model, url);
+          expect(call(cached, usage, model, url)).toEqual(plain);
+          expect(call(cached, usage, model, url)).toEqual(plain);
+        },
+      ),
+      { numRuns: 400 },
+    );
   });
 });
