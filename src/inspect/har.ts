@@ -60,6 +60,7 @@ function queryString(path: string): HarHeader[] {
 
 function bodyNote(body: CapturedBody): string | undefined {
   if (body.evicted) return "body evicted from the capture (inspect.maxBytes)";
+  if (body.withheld !== undefined) return `body withheld: ${body.withheld}`;
   if (body.truncated) return "body truncated at inspect.maxBodyBytes";
   return undefined;
 }

@@ -66,8 +66,10 @@ export function createInspectorHandler(options: ServeOptions): ReservedPathHandl
     if (req.method !== "GET" && req.method !== "HEAD") {
       return sendError(res, req, 405, "method_not_allowed", "the inspector only answers GET");
     }
+    // Before the access check: the cookie's Path is /_relay/, so a browser asking for /_relay has none to send.
+    if (path === "/_relay") return send(res, req, 308, "text/plain; charset=utf-8", "", { location: `${mount}/_relay/${query}` });
     const params = new URLSearchParams(query.slice(1));
-    const isPage = path === "/_relay/" || path === "/_relay";
+    const isPage = path === "/_relay/";
     const headerToken = req.headers["x-llm-relay-token"];
     const access = decideAccess({
       relayToken,
@@ -86,7 +88,6 @@ export function createInspectorHandler(options: ServeOptions): ReservedPathHandl
         "set-cookie": loginCookie(options.inspectorToken!),
       });
     }
-    if (path === "/_relay") return send(res, req, 308, "text/plain; charset=utf-8", "", { location: `${mount}/_relay/${query}` });
     if (isPage) return send(res, req, 200, "text/html; charset=utf-8", assets.livePageHtml());
     if (path === "/_relay/assets/app.js") return send(res, req, 200, "text/javascript; charset=utf-8", assets.appScript());
     if (path === "/_relay/assets/app.css") return send(res, req, 200, "text/css; charset=utf-8", assets.pageCss);
@@ -100,7 +101,7 @@ export function createInspectorHandler(options: ServeOptions): ReservedPathHandl
     const request = /^\/_relay\/api\/requests\/(\d+)$/.exec(path);
     if (request) {
       const detail = store.detail(Number(request[1]));
-      if (!detail) return sendError(res, req, 404, "not_found", `no request ${request[1]} (it may have been dropped to stay within inspect.maxBytes)`);
+      if (!detail) return sendError(res, req, 404, "not_found", `no request ${request[1]}: ids number every request the relay answered (its own pages and refusals too), and the oldest are dropped to stay within inspect.maxBytes`);
       return sendJson(res, req, 200, detail);
     }
     const exported = /^\/_relay\/api\/sessions\/([^/]+)\.(har|html)$/.exec(path);
@@ -128,6 +129,7 @@ export function createInspectorHandler(options: ServeOptions): ReservedPathHandl
       };
       return send(res, req, 200, "text/html; charset=utf-8", assets.snapshotHtml(data), disposition);
     }
-    return sendError(res, req, 404, "not_found", `${path} is not part of the inspector`);
+    // The path is not echoed: whatever a caller put in it (a token pasted by mistake) stays out of the answer.
+    return sendError(res, req, 404, "not_found", "no such inspector path: the page is /_relay/, the API /_relay/api/… (see the README)");
   };
 }

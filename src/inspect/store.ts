@@ -15,6 +15,7 @@ import type { RequestRecord } from "../log/record.js";
 import { CREDENTIAL_HEADERS, classifyCredential } from "../policy/credentials.js";
 import { printableHeaderValue } from "../policy/headers.js";
 import { knownSecrets, redact, redactUrl, type KnownSecrets } from "../policy/redact.js";
+import { redactJson } from "../policy/redact-json.js";
 import { estimateCost, loadPriceTable, totalInputTokens, type Cost, type PriceTable, type UsageConvention } from "../pricing/cost.js";
 import type { RelayObserver, RequestFacts } from "../relay/observer.js";
 import { assembleEvents, assembleJson, parseSse } from "./assemble.js";
@@ -80,6 +81,8 @@ interface SessionTotals {
 
 /** Requests kept at most, bodies or not (each costs its metadata). */
 const MAX_ENTRIES = 10_000;
+/** Sessions kept at most (totals and chart points; a client may invent a session per request). */
+const MAX_SESSIONS = 1_000;
 /** Context-size points kept per session for the chart. */
 const MAX_CONTEXT_POINTS = 10_000;
 /** Client credentials remembered for redacting bodies (most recent). */
@@ -87,11 +90,12 @@ const MAX_SEEN_SECRETS = 64;
 /** A fixed estimate of what an entry's record, decisions and summary cost. */
 const ENTRY_OVERHEAD = 2048;
 
-function sessionIdOf(rawHeaders: readonly string[], fallback: string): string {
+function sessionIdOf(rawHeaders: readonly string[], fallback: string, redact: (text: string) => string): string {
   for (let i = 0; i < rawHeaders.length; i += 2) {
     if (rawHeaders[i]!.toLowerCase() === SESSION_HEADER) {
-      // It comes from the client and ends up in URLs: a safe, bounded token.
-      const id = rawHeaders[i + 1]!.trim().replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 100);
+      // It comes from the client and ends up in URLs and file names: a safe, bounded token, and
+      // a secret put there is redacted like anywhere else.
+      const id = redact(rawHeaders[i + 1]!.trim()).replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 100);
       if (id !== "") return id;
     }
   }
@@ -267,7 +271,7 @@ export class CaptureStore implements RelayObserver {
     const entry: Entry = {
       id: record.id,
       record,
-      sessionId: facts ? sessionIdOf(facts.rawHeaders, this.options.runSession) : this.options.runSession,
+      sessionId: facts ? sessionIdOf(facts.rawHeaders, this.options.runSession, (text) => this.redact(text)) : this.options.runSession,
       state: "active",
       t0: arrived,
       convention: facts?.providerKind === "openai" || facts?.providerKind === "generic" ? "openai" : "anthropic",
@@ -366,33 +370,50 @@ export class CaptureStore implements RelayObserver {
     this.enforceBound();
   }
 
-  /** Decode, redact and parse what was captured; the raw copies are dropped. */
+  /**
+   * Decode, redact and parse what was captured; the raw copies are dropped. What is shown
+   * assembled (text, thinking, tool calls) is assembled from the raw events and then redacted,
+   * so a secret the model streamed in small pieces is caught whole; when the raw events do not
+   * redact to the same (the pieces each looked harmless), the raw text and events are withheld.
+   */
   private show(entry: Entry): void {
     const shown: NonNullable<Entry["shown"]> = {};
     let bytes = 0;
     if (entry.requestBody) {
-      const text = this.displayText(entry.requestBody);
+      const raw = this.displayText(entry.requestBody);
+      const text = raw === undefined ? undefined : this.redactBody(raw);
       shown.request = entry.requestBody.describe(text);
+      if (raw !== undefined && text === undefined) shown.request.withheld = WITHHELD_ENCODED;
       bytes += text?.length ?? 0;
     }
     const body = entry.responseBody;
     if (body) {
-      const rawText = this.displayText(body, false);
-      const text = rawText === undefined ? undefined : this.redact(rawText);
-      shown.response = body.describe(text);
-      bytes += text?.length ?? 0;
-      if (text !== undefined) {
+      const rawText = this.displayText(body);
+      let text = rawText === undefined ? undefined : this.redactBody(rawText);
+      let withheld = rawText !== undefined && text === undefined ? WITHHELD_ENCODED : undefined;
+      if (rawText !== undefined) {
         if (entry.record.stream) {
-          const events = streamEvents(rawText!, text, body.encoding === undefined ? body.arrivals : [], entry.record.durationMs);
-          shown.events = events;
-          shown.assembled = assembleEvents(events);
-          bytes += events.reduce((n, e) => n + e.data.length + (e.event?.length ?? 0) + 16, 0);
+          const assembled = this.redactAssembled(assembleEvents(parseSse(rawText)));
+          shown.assembled = assembled;
+          if (text !== undefined) {
+            const events = streamEvents(rawText, text, body.encoding === undefined ? body.arrivals : [], entry.record.durationMs);
+            if (sameAssembly(assembleEvents(events), assembled)) {
+              shown.events = events;
+              bytes += events.reduce((n, e) => n + e.data.length + (e.event?.length ?? 0) + 16, 0);
+            } else {
+              text = undefined;
+              withheld = WITHHELD_SPLIT;
+            }
+          }
         } else {
-          const assembled = assembleJson(text);
-          if (assembled) shown.assembled = assembled;
+          const assembled = assembleJson(rawText);
+          if (assembled) shown.assembled = this.redactAssembled(assembled);
         }
         if (shown.assembled) bytes += shown.assembled.text.length + shown.assembled.thinking.length;
       }
+      shown.response = body.describe(text);
+      if (withheld !== undefined) shown.response.withheld = withheld;
+      bytes += text?.length ?? 0;
     }
     entry.shown = shown;
     this.bytes += bytes - entry.bodyBytes;
@@ -400,13 +421,34 @@ export class CaptureStore implements RelayObserver {
     if (entry.evicted) this.evictBodies(entry);
   }
 
-  private displayText(capture: BodyCapture, redact = true): string | undefined {
+  /** The raw text of a capture, decoded for display (still unredacted). */
+  private displayText(capture: BodyCapture): string | undefined {
     const raw = capture.take();
     if (raw === undefined || !isTextual(capture.contentType)) return undefined;
     const decoded = decodeForDisplay(raw, capture.encoding, this.maxBodyBytes);
     if (!decoded) return undefined;
-    const text = textOf(decoded.bytes, capture.truncated || decoded.cut);
-    return text === undefined || !redact ? text : this.redact(text);
+    return textOf(decoded.bytes, capture.truncated || decoded.cut);
+  }
+
+  /** A body as the page and exports show it: JSON escapes cannot hide a secret either. */
+  private redactBody(text: string): string | undefined {
+    this.known ??= knownSecrets([...this.configured, ...this.seen]);
+    return redactJson(text, this.known);
+  }
+
+  private redactAssembled(a: AssembledResponse): AssembledResponse {
+    const out: AssembledResponse = {
+      text: this.redact(a.text),
+      thinking: this.redact(a.thinking),
+      toolCalls: a.toolCalls.map((call) => {
+        const shown = { ...call, input: this.redactBody(call.input) ?? `[withheld: ${WITHHELD_ENCODED}]` };
+        if (call.id !== undefined) shown.id = this.redact(call.id);
+        if (call.name !== undefined) shown.name = this.redact(call.name);
+        return shown;
+      }),
+    };
+    if (a.stopReason !== undefined) out.stopReason = this.redact(a.stopReason);
+    return out;
   }
 
   private price(entry: Entry): void {
@@ -469,6 +511,8 @@ export class CaptureStore implements RelayObserver {
         unpriced: 0,
       };
       this.sessionTotals.set(entry.sessionId, totals);
+      // Session ids come from clients: the table is bounded like the rest (the one idle longest).
+      if (this.sessionTotals.size > MAX_SESSIONS) this.sessionTotals.delete(this.sessionTotals.keys().next().value!);
     }
     return totals;
   }
@@ -476,6 +520,9 @@ export class CaptureStore implements RelayObserver {
   /** Adds an ended request to its session's totals; returns its chart point. */
   private countInSession(entry: Entry): ContextPoint {
     const totals = this.sessionFor(entry);
+    // Most recently active last: the bound drops the session idle longest.
+    this.sessionTotals.delete(entry.sessionId);
+    this.sessionTotals.set(entry.sessionId, totals);
     const s = totals.summary;
     const { record } = entry;
     s.requests++;
@@ -583,6 +630,19 @@ export class CaptureStore implements RelayObserver {
     const event: StoreEvent = { type: "session", session };
     for (const listener of this.listeners) listener(event);
   }
+}
+
+const WITHHELD_ENCODED = "it holds a secret in an encoding that cannot be redacted in place";
+const WITHHELD_SPLIT = "a secret was streamed in pieces across events; the assembled view shows it redacted";
+
+/** Whether two assemblies show the same text, thinking and tool calls. */
+function sameAssembly(a: AssembledResponse, b: AssembledResponse): boolean {
+  return (
+    a.text === b.text &&
+    a.thinking === b.thinking &&
+    a.toolCalls.length === b.toolCalls.length &&
+    a.toolCalls.every((call, i) => call.input === b.toolCalls[i]!.input && call.name === b.toolCalls[i]!.name && call.id === b.toolCalls[i]!.id)
+  );
 }
 
 /** Values of query parameters the URL redaction treats as secret (`?key=`, `?api_key=`…). */

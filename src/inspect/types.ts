@@ -80,6 +80,8 @@ export interface CapturedBody {
   evicted: boolean;
   /** `content-encoding` of the bytes relayed, when not identity. */
   encoding?: string;
+  /** Why the text is not shown though it was kept: it held a secret that could not be redacted where it sat. */
+  withheld?: string;
 }
 
 /** One SSE event of a streamed response, with its arrival time. */

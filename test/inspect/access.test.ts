@@ -82,6 +82,24 @@ describe("the page token", () => {
     expect((await send(`${open.relay.url}/_relay/${path}`, { headers: { cookie: `llm_relay_inspector=${wrong}` } })).status).toBe(401);
   });
 
+  it("/_relay without its slash redirects before any token check: the cookie's Path=/_relay/ would not be sent there", async () => {
+    const bare = await send(`${open.relay.url}/_relay`);
+    expect(bare.status).toBe(308);
+    expect(bare.headers.location).toBe("/_relay/");
+    const login = await send(`${open.relay.url}/_relay?token=${open.token}`);
+    expect(login.status).toBe(308);
+    expect(login.headers.location).toBe(`/_relay/?token=${open.token}`);
+    expect(login.headers["set-cookie"]).toBeUndefined();
+    expect((await send(`${open.relay.url}/_relay/`)).status).toBe(401);
+  });
+
+  it("an unknown inspector path is 404 without echoing the path (a token pasted there stays out)", async () => {
+    const res = await send(`${open.relay.url}/_relay/api/${RELAY_TOKEN}`, { headers: { "x-llm-relay-token": open.token } });
+    expect(res.status).toBe(404);
+    expect(res.text).not.toContain(RELAY_TOKEN.slice(-8));
+    expect(res.json()).toMatchObject({ error: { type: "not_found" } });
+  });
+
   it("a wrong login token is 401 and sets no cookie", async () => {
     const res = await send(`${open.relay.url}/_relay/?token=nope`);
     expect(res.status).toBe(401);

@@ -99,4 +99,19 @@ describe("sessions", () => {
     expect(s2.context.map((c) => c.tokens)).toEqual([1000, 1000]);
     expect(sessions.some((s) => s.id.startsWith("run-"))).toBe(true);
   });
+
+  it("keeps at most 1,000 sessions, dropping the one idle longest: a client inventing one per request cannot grow the table", async () => {
+    upstream.handle((_req, res) => sendJson(res, 200, { type: "message", content: [], usage: { input_tokens: 1, output_tokens: 1 } }));
+    const post = (session: string) =>
+      send(`${x.relay.url}/v1/messages`, { body: messagesBody("claude-z"), headers: { "content-type": "application/json", "x-claude-code-session-id": session } });
+    await post("sess-kept");
+    for (let i = 0; i < 1100; i += 50) await Promise.all(Array.from({ length: 50 }, (_, k) => post(`flood-${i + k}`)));
+    await post("sess-kept"); // active again: now the most recent
+    for (let i = 1100; i < 1200; i += 50) await Promise.all(Array.from({ length: 50 }, (_, k) => post(`flood-${i + k}`)));
+    const { sessions } = (await x.api("api/sessions")).json() as SessionList;
+    expect(sessions.length).toBe(1000);
+    expect(sessions.some((s) => s.id === "sess-kept")).toBe(true);
+    expect(sessions.some((s) => s.id === "flood-0")).toBe(false);
+    expect(sessions.some((s) => s.id === "flood-1199")).toBe(true);
+  }, 60_000);
 });

@@ -24,7 +24,16 @@ import {
   OPENROUTER_KEY,
   RELAY_TOKEN,
 } from "../fixtures/tokens.js";
-import type { RequestList, SessionList } from "../../src/inspect/types.js";
+import type { RequestDetail, RequestList, SessionList } from "../../src/inspect/types.js";
+
+const pieces = (text: string, size: number): string[] => Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, (i + 1) * size));
+const uEscape = (text: string): string => [...text].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("");
+/** What a JSON reader sees: escapes (however deeply nested in JSON-in-JSON) decoded. */
+function unescaped(text: string): string {
+  let out = text;
+  for (let i = 0; i < 4; i++) out = out.replaceAll("\\\\", "\\").replace(/\\u([0-9a-fA-F]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return out;
+}
 
 let upstream: MockUpstream;
 let x: InspectedRelay;
@@ -32,6 +41,26 @@ const T = `/_t/${RELAY_TOKEN}`;
 
 beforeAll(async () => {
   upstream = await startMockUpstream((req, res) => {
+    if (req.url!.includes("split")) {
+      // A model echoing a .env file into a tool call: the key arrives in pieces no pattern matches.
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(sseFrame({ event: "message_start", data: { type: "message_start", message: { usage: { input_tokens: 3, output_tokens: 1 } } } }));
+      res.write(sseFrame({ event: "content_block_start", data: { type: "content_block_start", index: 0, content_block: { type: "thinking", thinking: "" } } }));
+      for (const piece of pieces(`the key is ${ANTHROPIC_API_KEY} ok`, 4)) {
+        res.write(sseFrame({ event: "content_block_delta", data: { type: "content_block_delta", index: 0, delta: { type: "thinking_delta", thinking: piece } } }));
+      }
+      res.write(sseFrame({ event: "content_block_start", data: { type: "content_block_start", index: 1, content_block: { type: "tool_use", id: "toolu_1", name: "Bash", input: {} } } }));
+      for (const piece of pieces(JSON.stringify({ command: `export OPENAI_API_KEY=${OPENAI_KEY}` }), 10)) {
+        res.write(sseFrame({ event: "content_block_delta", data: { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: piece } } }));
+      }
+      res.end(sseFrame({ event: "message_stop", data: { type: "message_stop" } }));
+      return;
+    }
+    if (req.url!.includes("escaped")) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(`{"type":"message","content":[{"type":"text","text":"${uEscape(OAUTH_TOKEN_2)}"}]}`);
+      return;
+    }
     // The upstream echoes secrets back: in SSE data, in a JSON body, in a header, gzipped.
     if (req.url!.includes("plain")) {
       res.writeHead(200, { "content-type": "application/json" });
@@ -127,5 +156,62 @@ describe("no secret in anything the inspector serves", () => {
     expect(live).toContain("event: request");
 
     for (const [where, text] of Object.entries(outputs)) expect(findLeaks(text, secrets), where).toEqual([]);
+  });
+});
+
+describe("secrets the structure hides", () => {
+  it("split across stream events, spelled with JSON escapes, in the session id or an inspector path: nothing served holds them", async () => {
+    const secrets = [...ALL_TEST_SECRETS, x.token];
+    const feed = await open(`${x.relay.url}/_relay/api/events`, { headers: { "x-llm-relay-token": x.token } }).response;
+    let live = "";
+    feed.setEncoding("utf8");
+    feed.on("data", (text: string) => (live += text));
+    const headers = { "content-type": "application/json", "x-claude-code-session-id": OAUTH_TOKEN };
+    const escapedBody = `{"model":"claude-test","stream":true,"system":"${uEscape(GATEWAY_TOKEN)} ${uEscape(OPENAI_KEY)}","messages":[{"role":"user","content":"sk\\u002dant\\u002dapi03\\u002d${ANTHROPIC_API_KEY.slice(13)}"}]}`;
+    expect((JSON.parse(escapedBody) as { messages: Array<{ content: string }> }).messages[0]!.content).toBe(ANTHROPIC_API_KEY);
+    const answers = await Promise.all([
+      send(`${x.relay.url}${T}/v1/messages/split`, { body: escapedBody, headers }),
+      send(`${x.relay.url}${T}/v1/messages/escaped`, { body: JSON.stringify({ model: "claude-test", messages: [] }), headers }),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    // The client still gets the bytes as sent: redaction is the inspector's view only.
+    expect(answers[0]!.text).toContain(`"thinking":"${ANTHROPIC_API_KEY.slice(21, 25)}"`);
+
+    const list = (await x.api("api/requests")).json() as RequestList;
+    const mine = list.requests.slice(-2);
+    const outputs: Record<string, string> = { list: JSON.stringify(list) };
+    for (const r of mine) outputs[`request ${r.id}`] = (await x.api(`api/requests/${r.id}`)).text;
+    const { sessions } = (await x.api("api/sessions")).json() as SessionList;
+    outputs.sessions = JSON.stringify(sessions);
+    const session = sessions.find((s) => s.id.startsWith("sk-ant-oat01-"))!;
+    expect(session.id).toMatch(/^sk-ant-oat01-_+len_108__[0-9a-f]{6}_$/);
+    outputs.har = (await x.api(`api/sessions/${session.id}.har`)).text;
+    outputs.html = (await x.api(`api/sessions/${session.id}.html`)).text;
+    const missing = await x.api(`api/${OAUTH_TOKEN}`);
+    expect(missing.status).toBe(404);
+    outputs["404"] = missing.text;
+
+    const split = JSON.parse(outputs[`request ${mine[0]!.id}`]!) as RequestDetail;
+    // Assembled whole, then redacted: the tool call and the thinking show the key's redacted form.
+    expect(split.response!.assembled!.toolCalls[0]!.input).toMatch(/^\{"command":"export OPENAI_API_KEY=sk-proj-…\[len=164 #[0-9a-f]{6}\]"\}$/);
+    expect(split.response!.assembled!.thinking).toMatch(/^the key is sk-ant-api03-…\[len=108 #[0-9a-f]{6}\] ok$/);
+    // The raw events each looked harmless: they are withheld, and the page says why.
+    expect(split.response!.body!.withheld).toMatch(/streamed in pieces/);
+    expect(split.response!.body!.text).toBeUndefined();
+    expect(split.response!.events).toBeUndefined();
+    // The escaped request body is kept, with each escaped secret replaced where it sat.
+    expect(split.request.body!.text).toContain("sk-ant-api03-…[len=108");
+    expect(JSON.parse(split.request.body!.text!)).toMatchObject({ model: "claude-test" });
+    const escaped = JSON.parse(outputs[`request ${mine[1]!.id}`]!) as RequestDetail;
+    expect(escaped.response!.assembled!.text).toMatch(/^sk-ant-oat01-…\[len=108 #[0-9a-f]{6}\]$/);
+
+    await new Promise((r) => setTimeout(r, 100));
+    feed.destroy();
+    outputs.events = live;
+    expect(live).toContain("event: request");
+    for (const [where, text] of Object.entries(outputs)) {
+      expect(findLeaks(text, secrets), where).toEqual([]);
+      expect(findLeaks(unescaped(text), secrets), `${where}, unescaped`).toEqual([]);
+    }
   });
 });

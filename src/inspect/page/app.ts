@@ -576,7 +576,8 @@ function bodyMarks(body: CapturedBody): Node {
     body.encoding ? h("span", "mark", `content-encoding ${body.encoding} (decoded for display)`) : null,
     body.truncated ? h("span", { class: "mark truncated", "data-mark": "truncated" }, "truncated: only the first part was kept") : null,
     body.evicted ? h("span", { class: "mark evicted", "data-mark": "evicted" }, "evicted to stay within inspect.maxBytes") : null,
-    !body.evicted && body.text === undefined && body.bytes > 0 ? h("span", "mark", "binary, not shown") : null,
+    body.withheld !== undefined ? h("span", { class: "mark withheld", "data-mark": "withheld" }, `withheld: ${body.withheld}`) : null,
+    !body.evicted && body.withheld === undefined && body.text === undefined && body.bytes > 0 ? h("span", "mark", "binary, not shown") : null,
   );
 }
 
