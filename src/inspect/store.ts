@@ -14,7 +14,7 @@ import { DEFAULT_INSPECT } from "../config/defaults.js";
 import type { RequestRecord } from "../log/record.js";
 import { CREDENTIAL_HEADERS, classifyCredential } from "../policy/credentials.js";
 import { printableHeaderValue } from "../policy/headers.js";
-import { knownSecrets, redact, redactUrl, type KnownSecrets } from "../policy/redact.js";
+import { knownSecrets, redact, type KnownSecrets } from "../policy/redact.js";
 import { redactJson } from "../policy/redact-json.js";
 import { estimateCost, loadPriceTable, totalInputTokens, type Cost, type PriceTable, type UsageConvention } from "../pricing/cost.js";
 import type { RelayObserver, RequestFacts } from "../relay/observer.js";
@@ -154,18 +154,20 @@ export class CaptureStore implements RelayObserver {
       const name = raw[i]!;
       const value = raw[i + 1]!;
       const lower = name.toLowerCase();
+      // Each value's printable form is computed once: it decides what to remember and is what gets redacted below.
+      const printable = printableHeaderValue(lower, value);
       if (CREDENTIAL_HEADERS.has(lower)) this.remember(classifyCredential(value).token);
       // What the header policy would print redacted is a secret wherever else it turns up (a
       // gateway token in a cookie, quoted in the prompt): remember it, and each cookie's value.
-      else if (printableHeaderValue(lower, value) !== value) {
+      else if (printable !== value) {
         this.remember(value.trim());
         if (lower === "cookie") for (const part of value.split(";")) this.remember(part.slice(part.indexOf("=") + 1).trim());
       }
-      headers.push([name, value]);
+      headers.push([name, printable]);
     }
     if (facts.target !== undefined) for (const secret of secretQueryValues(facts.target)) this.remember(secret);
     // Redacted once every credential of this request is known.
-    for (const pair of headers) pair[1] = this.redact(printableHeaderValue(pair[0].toLowerCase(), pair[1]));
+    for (const pair of headers) pair[1] = this.redact(pair[1]);
     entry.headers = headers;
     entry.metaBytes += headers.reduce((n, [k, v]) => n + k.length + v.length, 0);
     this.bytes += entry.metaBytes;
@@ -176,9 +178,11 @@ export class CaptureStore implements RelayObserver {
   requestChunk(record: RequestRecord, chunk: Buffer): void {
     const entry = this.entries.get(record.id);
     if (!entry || entry.evicted) return;
-    const type = entry.headers.find(([name]) => name.toLowerCase() === "content-type")?.[1];
-    const encoding = entry.headers.find(([name]) => name.toLowerCase() === "content-encoding")?.[1];
-    entry.requestBody ??= new BodyCapture(this.maxBodyBytes, type, encoding);
+    if (!entry.requestBody) {
+      const type = entry.headers.find(([name]) => name.toLowerCase() === "content-type")?.[1];
+      const encoding = entry.headers.find(([name]) => name.toLowerCase() === "content-encoding")?.[1];
+      entry.requestBody = new BodyCapture(this.maxBodyBytes, type, encoding);
+    }
     // The first chunk of a body that is not yet flowing is the whole body the relay read (a Buffer).
     this.addBodyBytes(entry, entry.requestBody.push(chunk, undefined, entry.requestBody.seen === 0 && chunk.length === chunk.buffer.byteLength));
   }
@@ -649,9 +653,23 @@ function sameAssembly(a: AssembledResponse, b: AssembledResponse): boolean {
 function secretQueryValues(target: string): string[] {
   const q = target.indexOf("?");
   if (q === -1) return [];
+  // A client sends the same target on every request (`/v1/messages?beta=true`): parsed once.
+  const known = queryValuesSeen.get(target);
+  if (known !== undefined) return known;
+  const values = parseSecretQueryValues(target, q);
+  if (target.length <= 512) {
+    if (queryValuesSeen.size >= 256) queryValuesSeen.clear();
+    queryValuesSeen.set(target, values);
+  }
+  return values;
+}
+
+const queryValuesSeen = new Map<string, string[]>();
+
+function parseSecretQueryValues(target: string, q: number): string[] {
   const values: string[] = [];
   for (const [name, value] of new URLSearchParams(target.slice(q + 1))) {
-    if (value !== "" && redactUrl(`/?${name}=${encodeURIComponent(value)}`) !== `/?${name}=${encodeURIComponent(value)}`) values.push(value);
+    if (value !== "" && redact(`/?${name}=${encodeURIComponent(value)}`) !== `/?${name}=${encodeURIComponent(value)}`) values.push(value);
   }
   return values;
 }
