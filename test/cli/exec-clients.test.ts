@@ -3,13 +3,13 @@
  * OpenAI SDKs find the relay through the variables exec sets, with no code change (Claude Code
  * itself is run the same way in test/e2e/claude-code-cli.test.ts).
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANTHROPIC_API_KEY, findLeaks, OPENAI_KEY } from "../fixtures/tokens.js";
 import { cleanEnv, ROOT, runCli } from "../helpers/cli.js";
-import { anthropicMessage, startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
+import { anthropicMessage, sendJson, startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
 import { mockedDefaults } from "../helpers/relay.js";
 
 let upstream: MockUpstream;
@@ -56,5 +56,35 @@ describe("exec with the SDKs, pointed at the relay only by the environment", () 
     expect(result.stderr).toMatch(/ POST \/v1\/messages claude-test → anthropic 200 /);
     expect(result.stderr).toMatch(/ POST \/v1\/chat\/completions gpt-test → openai 200 /);
     expect(findLeaks(result.stderr, [ANTHROPIC_API_KEY, OPENAI_KEY, sessionToken])).toEqual([]);
+  }, 90_000);
+});
+
+describe("exec's summary line", () => {
+  it("counts cache tokens next to input and output, and the log file holds the request", async () => {
+    upstream.handle((_req, res) =>
+      sendJson(res, 200, {
+        id: "msg_cached",
+        type: "message",
+        role: "assistant",
+        model: "claude-test",
+        content: [{ type: "text", text: "hi" }],
+        usage: { input_tokens: 12, output_tokens: 3, cache_read_input_tokens: 16384, cache_creation_input_tokens: 512 },
+      }),
+    );
+    const logFile = path.join(home, "cache.log");
+    // One Messages request to $ANTHROPIC_BASE_URL, the way an SDK would send it.
+    const script = `const r = await fetch(process.env.ANTHROPIC_BASE_URL + "/v1/messages", { method: "POST", headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", "x-api-key": process.env.ANTHROPIC_API_KEY }, body: JSON.stringify({ model: "claude-test", max_tokens: 8, messages: [] }) }); await r.text(); process.exit(r.status === 200 ? 0 : 1);`;
+    try {
+      const result = await runCli(["exec", "-c", configFile, "--log-file", logFile, "--", "node", "--input-type=module", "-e", script], {
+        env: cleanEnv(home, { ANTHROPIC_API_KEY }),
+        timeoutMs: 60_000,
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/llm-relay: node exited with 0; 1 request, 0 errors, 12 in \/ 3 out tokens, 16384 cache-read \/ 512 cache-write/);
+      const [record] = (await readFile(logFile, "utf8")).trim().split("\n").map((line) => JSON.parse(line) as { usage: Record<string, number> });
+      expect(record!.usage).toMatchObject({ inputTokens: 12, outputTokens: 3, cacheReadTokens: 16384, cacheCreationTokens: 512 });
+    } finally {
+      upstream.handle(anthropicMessage);
+    }
   }, 90_000);
 });
