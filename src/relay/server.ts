@@ -229,7 +229,9 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     const shown = () => redact(path, secrets);
 
     if (!refused && path === "/_relay/health" && (req.method === "GET" || req.method === "HEAD")) {
-      const body = JSON.stringify({ ok: true, version: VERSION, providers: [...config.providers.keys()] });
+      // An unavailable provider (§3: its apiKey variable is unset) is named with the variable, never a value.
+      const unavailable = [...config.providers.values()].flatMap((p) => (p.unavailable ? [{ provider: p.name, env: p.unavailable.env }] : []));
+      const body = JSON.stringify({ ok: true, version: VERSION, providers: [...config.providers.keys()], unavailable });
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
       res.end(req.method === "HEAD" ? undefined : body);
       // Health probes (exec's readiness check, monitors) are not traffic: no record.
