@@ -30,11 +30,24 @@ export interface UntrustedOrigin {
   origin: string;
   /** Providers with this origin. */
   providers: string[];
-  /** What would reach it: `apiKey`, `client credentials`, `oauth: "forward"`, … (one per rule that applies). */
+  /** What would reach it: `apiKey`, `unrecognised client tokens`, `your vendor API keys via clientKeys: "forward"`, … (one per rule that applies). */
   carries: string[];
   /** Why those need approval, for the refusal message (rules that need saying). */
   why: string[];
 }
+
+/**
+ * What an approval lets through, named for the person approving it: the credential, and the
+ * setting that sends it when there is one. Each rule names its own, so a provider that needs
+ * two approvals (its origin, and `clientKeys: "forward"`) says what each one lets out.
+ */
+const APPROVED = {
+  apiKey: "apiKey",
+  /** §5: with no apiKey, a token the policy does not recognise goes to the routed provider. */
+  clientTokens: "unrecognised client tokens",
+  oauth: 'your Claude OAuth token via oauth: "forward"',
+  clientKeys: 'your vendor API keys via clientKeys: "forward"',
+} as const;
 
 interface ApprovalRule {
   /** Whether this provider, as resolved, needs the user's approval under this rule. */
@@ -52,15 +65,15 @@ interface ApprovalRule {
  * other vendors' official origins included.
  */
 const APPROVAL_RULES: readonly ApprovalRule[] = [
-  { applies: (p) => !OFFICIAL_ORIGINS.has(p.origin) && !isLoopbackUrl(p.origin), carries: (p) => (p.apiKey ? "apiKey" : "client credentials") },
+  { applies: (p) => !OFFICIAL_ORIGINS.has(p.origin) && !isLoopbackUrl(p.origin), carries: (p) => (p.apiKey ? APPROVED.apiKey : APPROVED.clientTokens) },
   {
     applies: (p) => p.oauth === "forward" && p.origin !== OFFICIAL_ANTHROPIC_ORIGIN,
-    carries: () => 'oauth: "forward"',
+    carries: () => APPROVED.oauth,
     why: `oauth: "forward" sends your Claude subscription (OAuth) token there; without approval only ${OFFICIAL_ANTHROPIC_ORIGIN} receives it.`,
   },
   {
     applies: (p) => p.clientKeys === "forward" && !VENDOR_ORIGINS.has(p.origin),
-    carries: () => 'clientKeys: "forward"',
+    carries: () => APPROVED.clientKeys,
     why: 'clientKeys: "forward" sends your vendor API keys there; without approval each key reaches only its own vendor\'s official origin.',
   },
 ];

@@ -97,3 +97,25 @@ describe("doctor's fix lines match its messages", () => {
     expect(findLeaks(result.stdout + result.stderr)).toEqual([]);
   });
 });
+
+describe("approval names what it lets out", () => {
+  it.each<[string, Record<string, unknown>, string]>([
+    ["a gateway with no apiKey", { kind: "anthropic", baseUrl: "https://gw.example" }, "unrecognised client tokens"],
+    ["a gateway with its own apiKey", { kind: "anthropic", baseUrl: "https://gw.example", apiKey: { env: "GW_KEY" } }, "apiKey"],
+    ["clientKeys: forward on a gateway", { kind: "anthropic", baseUrl: "https://gw.example", clientKeys: "forward" }, 'unrecognised client tokens, your vendor API keys via clientKeys: "forward"'],
+    ["clientKeys: forward on loopback", { kind: "anthropic", baseUrl: "http://127.0.0.1:11434", clientKeys: "forward" }, 'your vendor API keys via clientKeys: "forward"'],
+    ["oauth: forward on loopback", { kind: "anthropic", baseUrl: "http://127.0.0.1:11434", oauth: "forward" }, 'your Claude OAuth token via oauth: "forward", your vendor API keys via clientKeys: "forward"'],
+  ])("%s: start's refusal and trust's confirmation say %s", async (_name, provider, carries) => {
+    const cwd = folder();
+    const file = path.join(cwd, ".llm-relayrc.json");
+    writeFileSync(file, JSON.stringify({ providers: { gw: provider } }));
+    const origin = new URL(provider.baseUrl as string).origin;
+    const refused = await runCli(["start"], { env: env({ GW_KEY: GATEWAY_TOKEN }), cwd });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`\n    ${origin}  (${carries}; provider gw)\n`);
+    const approved = await runCli(["trust"], { env: env({ GW_KEY: GATEWAY_TOKEN }), cwd });
+    expect(approved.code).toBe(0);
+    expect(approved.stdout + approved.stderr).toContain(`  credentials may go to ${origin} (${carries})\n`);
+    expect(findLeaks(refused.stderr + approved.stdout + approved.stderr)).toEqual([]);
+  });
+});
