@@ -18,7 +18,7 @@ import { knownSecrets, redact, type KnownSecrets } from "../policy/redact.js";
 import { redactJson } from "../policy/redact-json.js";
 import { estimateCost, loadPriceTable, totalInputTokens, type Cost, type PriceTable, type UsageConvention } from "../pricing/cost.js";
 import type { RelayObserver, RequestFacts } from "../relay/observer.js";
-import { assembleEvents, assembleJson, parseSse } from "./assemble.js";
+import { assembleEvents, assembleJson, parseSse, type ParsedEvent } from "./assemble.js";
 import { BodyCapture, decodeForDisplay, isTextual, textOf } from "./body.js";
 import type {
   AssembledResponse,
@@ -397,10 +397,11 @@ export class CaptureStore implements RelayObserver {
       let withheld = rawText !== undefined && text === undefined ? WITHHELD_ENCODED : undefined;
       if (rawText !== undefined) {
         if (entry.record.stream) {
-          const assembled = this.redactAssembled(assembleEvents(parseSse(rawText)));
+          const rawEvents = parseSse(rawText);
+          const assembled = this.redactAssembled(assembleEvents(rawEvents));
           shown.assembled = assembled;
           if (text !== undefined) {
-            const events = streamEvents(rawText, text, body.encoding === undefined ? body.arrivals : [], entry.record.durationMs);
+            const events = streamEvents(rawText, rawEvents, text, body.encoding === undefined ? body.arrivals : [], entry.record.durationMs);
             if (sameAssembly(assembleEvents(events), assembled)) {
               shown.events = events;
               bytes += events.reduce((n, e) => n + e.data.length + (e.event?.length ?? 0) + 16, 0);
@@ -684,8 +685,7 @@ function nonIdentity(encoding: string | undefined): string | undefined {
  * (matched against the byte offsets at which chunks arrived), data from the redacted text
  * (redaction never adds or removes a line, so the two parse into the same events).
  */
-function streamEvents(rawText: string, redacted: string, arrivals: ReadonlyArray<[number, number]>, endMs: number): StreamEvent[] {
-  const raw = parseSse(rawText);
+function streamEvents(rawText: string, raw: readonly ParsedEvent[], redacted: string, arrivals: ReadonlyArray<[number, number]>, endMs: number): StreamEvent[] {
   const shown = parseSse(redacted);
   const events: StreamEvent[] = [];
   let byteEnd = 0;
