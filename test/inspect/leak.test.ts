@@ -94,13 +94,25 @@ afterAll(async () => {
   await upstream.close();
 });
 
+/** Everything `api/events` sends from now until `stop()` (which waits 100 ms for the last events). */
+async function watchEvents(): Promise<{ stop(): Promise<string> }> {
+  const feed = await open(`${x.relay.url}/_relay/api/events`, { headers: { "x-llm-relay-token": x.token } }).response;
+  let live = "";
+  feed.setEncoding("utf8");
+  feed.on("data", (text: string) => (live += text));
+  return {
+    async stop() {
+      await new Promise((r) => setTimeout(r, 100));
+      feed.destroy();
+      return live;
+    },
+  };
+}
+
 describe("no secret in anything the inspector serves", () => {
   it("headers, query, body text, SSE data, compressed bodies: API, events, page and exports are clean", async () => {
     const secrets = [...ALL_TEST_SECRETS, x.token];
-    const feed = await open(`${x.relay.url}/_relay/api/events`, { headers: { "x-llm-relay-token": x.token } }).response;
-    let live = "";
-    feed.setEncoding("utf8");
-    feed.on("data", (text: string) => (live += text));
+    const feed = await watchEvents();
 
     const body = JSON.stringify({
       model: "claude-test",
@@ -150,10 +162,8 @@ describe("no secret in anything the inspector serves", () => {
     expect(details).toContain("key sk-proj-…[len=");
     expect(outputs["leak-session.har"]).toContain("my keys: ");
 
-    await new Promise((r) => setTimeout(r, 100));
-    feed.destroy();
-    outputs.events = live;
-    expect(live).toContain("event: request");
+    outputs.events = await feed.stop();
+    expect(outputs.events).toContain("event: request");
 
     for (const [where, text] of Object.entries(outputs)) expect(findLeaks(text, secrets), where).toEqual([]);
   });
@@ -162,10 +172,7 @@ describe("no secret in anything the inspector serves", () => {
 describe("secrets the structure hides", () => {
   it("split across stream events, spelled with JSON escapes, in the session id or an inspector path: nothing served holds them", async () => {
     const secrets = [...ALL_TEST_SECRETS, x.token];
-    const feed = await open(`${x.relay.url}/_relay/api/events`, { headers: { "x-llm-relay-token": x.token } }).response;
-    let live = "";
-    feed.setEncoding("utf8");
-    feed.on("data", (text: string) => (live += text));
+    const feed = await watchEvents();
     const headers = { "content-type": "application/json", "x-claude-code-session-id": OAUTH_TOKEN };
     const escapedBody = `{"model":"claude-test","stream":true,"system":"${uEscape(GATEWAY_TOKEN)} ${uEscape(OPENAI_KEY)}","messages":[{"role":"user","content":"sk\\u002dant\\u002dapi03\\u002d${ANTHROPIC_API_KEY.slice(13)}"}]}`;
     expect((JSON.parse(escapedBody) as { messages: Array<{ content: string }> }).messages[0]!.content).toBe(ANTHROPIC_API_KEY);
@@ -205,10 +212,8 @@ describe("secrets the structure hides", () => {
     const escaped = JSON.parse(outputs[`request ${mine[1]!.id}`]!) as RequestDetail;
     expect(escaped.response!.assembled!.text).toMatch(/^sk-ant-oat01-…\[len=108 #[0-9a-f]{6}\]$/);
 
-    await new Promise((r) => setTimeout(r, 100));
-    feed.destroy();
-    outputs.events = live;
-    expect(live).toContain("event: request");
+    outputs.events = await feed.stop();
+    expect(outputs.events).toContain("event: request");
     for (const [where, text] of Object.entries(outputs)) {
       expect(findLeaks(text, secrets), where).toEqual([]);
       expect(findLeaks(unescaped(text), secrets), `${where}, unescaped`).toEqual([]);
