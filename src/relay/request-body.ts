@@ -34,6 +34,8 @@ export interface HeadOptions {
   read: BodyReading;
   /** Never hold more than this many bytes. */
   limit: number;
+  /** The request's `Content-Length`, when it sent one: once that many bytes are read, the body is whole. */
+  length?: number | undefined;
 }
 
 /** Read the body's first chunks (or all of it), sniffing "model" as they pass. */
@@ -60,8 +62,10 @@ export function readBodyHead(req: IncomingMessage, options: HeadOptions): Promis
         return;
       }
       const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
-      // `complete` is set by the parser before 'end' fires: everything is in `chunks`.
-      const complete = outcome === "end" || (req.complete && req.readableLength === 0);
+      // `complete` is set by the parser before 'end' fires: everything is in `chunks`. A body
+      // read to its Content-Length is whole too, though the parser may not have said so yet
+      // (its last bytes can be read before the message-complete callback runs).
+      const complete = outcome === "end" || (req.complete && req.readableLength === 0) || (options.length !== undefined && bytes === options.length);
       resolve({ head, complete, model, span, tooLarge: false, aborted: false });
     };
 

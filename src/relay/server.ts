@@ -273,7 +273,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
 
     let head: BodyHead | undefined;
     if (hasBody(req)) {
-      head = await readBodyHead(req, { read: reading, limit: maxBodyBytes });
+      head = await readBodyHead(req, { read: reading, limit: maxBodyBytes, length });
       if (head.aborted) {
         record.status = 499;
         record.error = "client closed the connection before sending its body";
@@ -317,7 +317,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     }
     if (onRequestStart) guarded(() => onRequestStart(record));
     if (observer) {
-      const facts = { rawHeaders: req.rawHeaders, target: rawUrl, oauthForwarded: plan.headers.oauthForwarded, providerKind: provider.kind };
+      const facts = { rawHeaders: req.rawHeaders, target: rawUrl, oauthForwarded: plan.headers.oauthForwarded, providerKind: provider.kind, startedAt: started };
       guarded(() => observer.requestStart(record, facts));
       // The inspector sees what goes upstream: a Buffer is shown as is, a stream is passed through a tap.
       if (Buffer.isBuffer(body)) {
