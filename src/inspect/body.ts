@@ -77,7 +77,7 @@ const MAX_ARRIVALS = 100_000;
 
 /** Media types shown as text; anything else is binary and keeps no text. */
 export function isTextual(contentType: string | undefined): boolean {
-  if (contentType === undefined) return true;
+  if (contentType === undefined || contentType === "application/json") return true;
   const type = contentType.split(";")[0]!.trim().toLowerCase();
   return (
     type.startsWith("text/") ||
@@ -115,11 +115,14 @@ export function decodeForDisplay(raw: Buffer, encoding: string | undefined, limi
   }
 }
 
+/** One decoder for whole bodies: a call without `stream` starts afresh and leaves nothing behind. */
+const WHOLE = new TextDecoder("utf-8", { fatal: true });
+
 /** UTF-8 text, or undefined for bytes that are not (binary). A cut in mid-character is allowed. */
 export function textOf(bytes: Buffer, cut: boolean): string | undefined {
   try {
-    // `stream` leaves a character cut at the end undecoded instead of failing; a fresh decoder each time.
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes, { stream: cut });
+    // `stream` leaves a character cut at the end undecoded instead of failing: a fresh decoder, so nothing stays pending.
+    return cut ? new TextDecoder("utf-8", { fatal: true }).decode(bytes, { stream: true }) : WHOLE.decode(bytes);
   } catch {
     return undefined;
   }

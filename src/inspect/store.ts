@@ -6,12 +6,20 @@
  * Nothing is stored before it is redacted (§8): headers, URLs, error texts and bodies pass
  * `redact` with every secret the relay knows (its token, the inspector token, configured
  * keys) plus each credential a client presented, so a key quoted in a prompt is caught too.
- * The raw bytes of an exchange live only as the copy being captured; when the exchange ends they
- * are decoded, redacted and dropped, off the request's own path (`setImmediate`).
+ * The raw exchange (headers as references, body bytes as the copy being captured) lives only
+ * while it runs; when it ends it is decoded, redacted and dropped, off the request's own path
+ * (`setImmediate`), and a request opened while it runs is redacted on the fly, never stored raw.
+ *
+ * Cheap per request, because the relay's throughput pays for it: the hot-path hooks only keep
+ * references, and what is kept of an ended request is small and mostly shared with the requests
+ * before it (a client repeats its headers, so their redacted values and its header decisions are
+ * remembered, per set of known secrets). Retained objects, not the work, were most of the cost:
+ * the garbage collector moves each of them until it is old.
  */
 import { performance } from "node:perf_hooks";
 import { DEFAULT_INSPECT } from "../config/defaults.js";
 import type { RequestRecord } from "../log/record.js";
+import type { Decision } from "../policy/headers.js";
 import { CREDENTIAL_HEADERS, classifyCredential } from "../policy/credentials.js";
 import { printableHeaderValue } from "../policy/headers.js";
 import { knownSecrets, redact, type KnownSecrets } from "../policy/redact.js";
@@ -54,6 +62,7 @@ export type StoreEvent = { type: "request"; request: RequestSummary } | { type: 
 
 interface Entry {
   id: number;
+  /** The relay's record while the request runs; once it ended, a compact copy (see `compactRecord`). */
   record: RequestRecord;
   sessionId: string;
   state: "active" | "done";
@@ -62,11 +71,26 @@ interface Entry {
   convention: UsageConvention;
   oauthForwarded: boolean;
   oauthWithheld: boolean;
-  headers: Array<[string, string]>;
-  requestBody?: BodyCapture;
-  responseBody?: BodyCapture;
-  response?: { status: number; headers: Array<[string, string]> };
-  shown?: { request?: CapturedBody; response?: CapturedBody; events?: StreamEvent[]; assembled?: AssembledResponse };
+  /**
+   * Until the request ends: the headers and target as the client sent them, unredacted, never
+   * served (a request opened while active is redacted on the fly). Then dropped for `headers`.
+   */
+  raw?: { headers: readonly string[]; target: string | undefined } | undefined;
+  /** Redacted headers as flat name, value pairs (one array, strings shared with other requests). */
+  headers?: string[];
+  /** The bodies being captured, until the request ends and they are shown (`shown`). */
+  requestBody?: BodyCapture | undefined;
+  responseBody?: BodyCapture | undefined;
+  /** The response head: as relayed until the request ends, then redacted flat pairs. */
+  response?: { status: number; rawHeaders?: Readonly<Record<string, string | string[]>> | undefined; headers?: string[] };
+  shown?: {
+    request?: CapturedBody;
+    response?: CapturedBody;
+    events?: StreamEvent[];
+    assembled?: AssembledResponse;
+    /** A JSON response that held nothing to redact: assembled from its stored text when read (same result, no work per request). */
+    assembleOnRead?: boolean;
+  };
   cost?: Cost;
   /** Bytes this entry holds: bodies (captured or shown) plus a fixed share for its metadata. */
   bodyBytes: number;
@@ -89,17 +113,16 @@ const MAX_CONTEXT_POINTS = 10_000;
 const MAX_SEEN_SECRETS = 64;
 /** A fixed estimate of what an entry's record, decisions and summary cost. */
 const ENTRY_OVERHEAD = 2048;
+/** Header values remembered with their redacted form (a client repeats most headers on every request). */
+const MAX_MEMO = 2048;
 
-function sessionIdOf(rawHeaders: readonly string[], fallback: string, redact: (text: string) => string): string {
+/** The value of a header in Node's `rawHeaders` pairs (names in any case), or undefined. */
+function rawHeader(rawHeaders: readonly string[], lowerName: string): string | undefined {
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() === SESSION_HEADER) {
-      // It comes from the client and ends up in URLs and file names: a safe, bounded token, and
-      // a secret put there is redacted like anywhere else.
-      const id = redact(rawHeaders[i + 1]!.trim()).replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 100);
-      if (id !== "") return id;
-    }
+    const name = rawHeaders[i]!;
+    if (name.length === lowerName.length && (name === lowerName || name.toLowerCase() === lowerName)) return rawHeaders[i + 1];
   }
-  return fallback;
+  return undefined;
 }
 
 function headerValue(headers: Readonly<Record<string, string | string[]>>, name: string): string | undefined {
@@ -122,11 +145,25 @@ export class CaptureStore implements RelayObserver {
   private readonly seen = new Set<string>();
   /** `configured` and `seen` compiled for the redactor; rebuilt only when `seen` changes (compiling costs more than redacting). */
   private known: KnownSecrets | undefined;
+  /** Bumped whenever the known secrets change (what was redacted before is worked out afresh). */
+  private generation = 0;
+  /** Redacted header values by name, then raw value, for the current known secrets. */
+  private readonly memo = new Map<string, Map<string, string> & { name: string }>();
+  private memoSize = 0;
+  /** Shared decisions by value (see `sharedDecision`), and the last request's list. */
+  private readonly decisionMemo = new Map<string, Decision[]>();
+  private lastDecisions: Decision[] | undefined;
+  /** One copy of strings that repeat (paths, models, upstream URLs): see `intern`. */
+  private readonly strings = new Map<string, string>();
+  /** Session ids by the raw header value, for the current known secrets. */
+  private readonly sessionIds = new Map<string, string>();
   private finishing: Entry[] = [];
   private finishScheduled = false;
   private table: PriceTable | undefined;
   private tableLoading: Promise<void> | undefined;
   private unpricedQueue: Entry[] = [];
+  /** The session that ended a request last (already last in `sessionTotals`). */
+  private lastActive: SessionTotals | undefined;
 
   constructor(private readonly options: CaptureOptions) {
     this.maxBytes = options.maxBytes ?? DEFAULT_INSPECT.maxBytes;
@@ -147,30 +184,10 @@ export class CaptureStore implements RelayObserver {
   // ---- relay hooks -------------------------------------------------------------------------
 
   requestStart(record: RequestRecord, facts: RequestFacts): void {
+    // The hot path only keeps references: headers are redacted once the request ends, off the
+    // request's path, and never served before (an active request's detail is redacted on the fly).
     const entry = this.open(record, facts);
-    const headers: Array<[string, string]> = [];
-    const raw = facts.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i]!;
-      const value = raw[i + 1]!;
-      const lower = name.toLowerCase();
-      // Each value's printable form is computed once: it decides what to remember and is what gets redacted below.
-      const printable = printableHeaderValue(lower, value);
-      if (CREDENTIAL_HEADERS.has(lower)) this.remember(classifyCredential(value).token);
-      // What the header policy would print redacted is a secret wherever else it turns up (a
-      // gateway token in a cookie, quoted in the prompt): remember it, and each cookie's value.
-      else if (printable !== value) {
-        this.remember(value.trim());
-        if (lower === "cookie") for (const part of value.split(";")) this.remember(part.slice(part.indexOf("=") + 1).trim());
-      }
-      headers.push([name, printable]);
-    }
-    if (facts.target !== undefined) for (const secret of secretQueryValues(facts.target)) this.remember(secret);
-    // Redacted once every credential of this request is known.
-    for (const pair of headers) pair[1] = this.redact(pair[1]);
-    entry.headers = headers;
-    entry.metaBytes += headers.reduce((n, [k, v]) => n + k.length + v.length, 0);
-    this.bytes += entry.metaBytes;
+    entry.raw = { headers: facts.rawHeaders, target: facts.target };
     this.emitRequest(entry);
     this.enforceBound();
   }
@@ -179,9 +196,8 @@ export class CaptureStore implements RelayObserver {
     const entry = this.entries.get(record.id);
     if (!entry || entry.evicted) return;
     if (!entry.requestBody) {
-      const type = entry.headers.find(([name]) => name.toLowerCase() === "content-type")?.[1];
-      const encoding = entry.headers.find(([name]) => name.toLowerCase() === "content-encoding")?.[1];
-      entry.requestBody = new BodyCapture(this.maxBodyBytes, type, encoding);
+      const headers = entry.raw?.headers ?? [];
+      entry.requestBody = new BodyCapture(this.maxBodyBytes, rawHeader(headers, "content-type"), nonIdentity(rawHeader(headers, "content-encoding")));
     }
     // The first chunk of a body that is not yet flowing is the whole body the relay read (a Buffer).
     this.addBodyBytes(entry, entry.requestBody.push(chunk, undefined, entry.requestBody.seen === 0 && chunk.length === chunk.buffer.byteLength));
@@ -190,15 +206,8 @@ export class CaptureStore implements RelayObserver {
   responseStart(record: RequestRecord, status: number, headers: Readonly<Record<string, string | string[]>>): void {
     const entry = this.entries.get(record.id);
     if (!entry) return;
-    const pairs: Array<[string, string]> = [];
-    for (const name in headers) {
-      const value = headers[name]!;
-      for (const one of Array.isArray(value) ? value : [value]) pairs.push([name, this.redact(printableHeaderValue(name, one))]);
-    }
-    entry.response = { status, headers: pairs };
-    const added = pairs.reduce((n, [k, v]) => n + k.length + v.length, 0);
-    entry.metaBytes += added;
-    this.bytes += added;
+    // The relay's own object, never changed after it is relayed: redacted when the request ends.
+    entry.response = { status, rawHeaders: headers };
     entry.responseBody = new BodyCapture(this.maxBodyBytes, headerValue(headers, "content-type"), nonIdentity(headerValue(headers, "content-encoding")));
     if (entry.evicted) entry.responseBody.evict();
     this.emitRequest(entry);
@@ -240,7 +249,7 @@ export class CaptureStore implements RelayObserver {
   }
 
   sessions(): SessionList {
-    return { sessions: [...this.sessionTotals.values()].map((s) => structuredClone(s.summary)) };
+    return { sessions: [...this.sessionTotals.values()].map((s) => summaryCopy(s.summary)) };
   }
 
   session(id: string): { summary: SessionSummary; requests: RequestDetail[] } | undefined {
@@ -251,7 +260,7 @@ export class CaptureStore implements RelayObserver {
       const entry = this.order[i]!;
       if (entry.sessionId === id) requests.push(this.detailOf(entry));
     }
-    return { summary: structuredClone(totals.summary), requests };
+    return { summary: summaryCopy(totals.summary), requests };
   }
 
   /** Resolves once every ended request has been processed (tests, exports). */
@@ -270,34 +279,214 @@ export class CaptureStore implements RelayObserver {
   // ---- internals ---------------------------------------------------------------------------
 
   private open(record: RequestRecord, facts: RequestFacts | undefined): Entry {
-    const arrived = performance.now() - Math.max(0, Date.now() - Date.parse(record.time));
+    const arrived = facts?.startedAt ?? performance.now() - Math.max(0, Date.now() - Date.parse(record.time));
     const decisions = record.decisions ?? [];
     const entry: Entry = {
       id: record.id,
       record,
-      sessionId: facts ? sessionIdOf(facts.rawHeaders, this.options.runSession, (text) => this.redact(text)) : this.options.runSession,
+      sessionId: (facts && this.sessionIdOf(facts.rawHeaders)) ?? this.options.runSession,
       state: "active",
       t0: arrived,
       convention: facts?.providerKind === "openai" || facts?.providerKind === "generic" ? "openai" : "anthropic",
       oauthForwarded: facts?.oauthForwarded ?? false,
       oauthWithheld: decisions.some((d) => d.action === "withhold" && d.value.includes("sk-ant-oat")),
-      headers: [],
       bodyBytes: 0,
       metaBytes: ENTRY_OVERHEAD,
       evicted: false,
     };
-    if (!facts) this.bytes += entry.metaBytes;
+    this.bytes += entry.metaBytes;
     this.entries.set(entry.id, entry);
     this.order.push(entry);
     this.sessionFor(entry);
     return entry;
   }
 
+  /** The request's session: Claude Code's header, made a safe bounded token; undefined without one. */
+  private sessionIdOf(rawHeaders: readonly string[]): string | undefined {
+    const value = rawHeader(rawHeaders, SESSION_HEADER);
+    if (value === undefined) return undefined;
+    // It is the same on every request of a session: worked out once.
+    let id = this.sessionIds.get(value);
+    if (id === undefined) {
+      // It comes from the client and ends up in URLs and file names: a safe, bounded token, and
+      // a secret put there is redacted like anywhere else.
+      id = this.redact(value.trim()).replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 100);
+      if (this.sessionIds.size >= MAX_SESSIONS) this.sessionIds.clear();
+      this.sessionIds.set(value, id);
+    }
+    return id === "" ? undefined : id;
+  }
+
   private remember(token: string): void {
     if (token.length < 8 || this.seen.has(token)) return;
     if (this.seen.size >= MAX_SEEN_SECRETS) this.seen.delete(this.seen.values().next().value!);
     this.seen.add(token);
+    this.forget();
+  }
+
+  /** The known secrets changed: everything redacted with the old set is worked out afresh. */
+  private forget(): void {
     this.known = undefined;
+    this.generation++;
+    this.memo.clear();
+    this.memoSize = 0;
+    this.sessionIds.clear();
+  }
+
+  /**
+   * Headers as name, value pairs, each value as the header policy prints it and then redacted
+   * with every secret known, this request's credentials included (remembered first, so a token
+   * quoted in another header is caught too). A value seen before with the same secrets known is
+   * not worked out again.
+   */
+  private redactHeaders(pairs: readonly string[]): string[] {
+    const out = new Array<string>(pairs.length);
+    const generation = this.generation;
+    let missed = false;
+    for (let i = 0; i < pairs.length; i += 2) {
+      const name = pairs[i]!;
+      const value = pairs[i + 1]!;
+      out[i] = name;
+      const values = this.memo.get(name);
+      const known = values?.get(value);
+      if (known !== undefined) {
+        out[i] = values!.name;
+        out[i + 1] = known;
+        continue;
+      }
+      missed = true;
+      this.learnFrom(name, value);
+    }
+    if (!missed) return out;
+    // A new secret learned makes every value of this request (memoised or not) worked out afresh.
+    const all = this.generation !== generation;
+    for (let i = 0; i < pairs.length; i += 2) {
+      if (!all && out[i + 1] !== undefined) continue;
+      const name = pairs[i]!;
+      const value = pairs[i + 1]!;
+      const shown = this.redact(printableHeaderValue(name.toLowerCase(), value));
+      out[i + 1] = shown;
+      let values = this.memo.get(name);
+      if (!values) this.memo.set(name, (values = Object.assign(new Map<string, string>(), { name })));
+      if (this.memoSize++ >= MAX_MEMO) {
+        this.memo.clear();
+        this.memoSize = 0;
+      } else values.set(value, shown);
+    }
+    return out;
+  }
+
+  /** Remember the secrets a header carries: a credential's token, or what the policy would print redacted. */
+  private learnFrom(name: string, value: string): void {
+    const lower = name.toLowerCase();
+    if (CREDENTIAL_HEADERS.has(lower)) {
+      this.remember(classifyCredential(value).token);
+      return;
+    }
+    // What the header policy would print redacted is a secret wherever else it turns up (a
+    // gateway token in a cookie, quoted in the prompt): remember it, and each cookie's value.
+    if (printableHeaderValue(lower, value) === value) return;
+    this.remember(value.trim());
+    if (lower === "cookie") for (const part of value.split(";")) this.remember(part.slice(part.indexOf("=") + 1).trim());
+  }
+
+  /** Response headers (an object of the relay's) as flat redacted pairs. */
+  private redactResponseHeaders(headers: Readonly<Record<string, string | string[]>>): string[] {
+    const pairs: string[] = [];
+    for (const name in headers) {
+      const value = headers[name]!;
+      if (Array.isArray(value)) for (const one of value) pairs.push(name, one);
+      else pairs.push(name, value);
+    }
+    return this.redactHeaders(pairs);
+  }
+
+  /**
+   * What the inspector keeps of an ended request's record: the fields it shows, its decisions
+   * shared with earlier requests that decided the same (a client's headers, so its decisions,
+   * repeat request after request). Holding the relay's own record would keep every decision
+   * object of every request alive: most of the capture's cost was the garbage collector moving
+   * them, not the work of capturing.
+   */
+  private compactRecord(record: RequestRecord): RequestRecord {
+    const kept: RequestRecord = {
+      type: "request",
+      time: record.time,
+      id: record.id,
+      method: this.intern(record.method),
+      path: this.intern(record.path),
+      status: record.status,
+      stream: record.stream,
+      durationMs: record.durationMs,
+    };
+    if (record.model !== undefined) kept.model = this.intern(record.model);
+    if (record.provider !== undefined) kept.provider = record.provider;
+    if (record.route !== undefined) kept.route = this.intern(record.route);
+    if (record.upstream !== undefined) kept.upstream = this.intern(record.upstream);
+    if (record.upstreamModel !== undefined) kept.upstreamModel = this.intern(record.upstreamModel);
+    if (record.ttfbMs !== undefined) kept.ttfbMs = record.ttfbMs;
+    if (record.usage !== undefined) kept.usage = { ...record.usage };
+    if (record.error !== undefined) kept.error = record.error;
+    if (record.decisions !== undefined) kept.decisions = this.sharedDecisions(record.decisions);
+    return kept;
+  }
+
+  /**
+   * The decisions as a frozen list shared with earlier requests: the previous request's list when
+   * every decision is the same (a client sends the same headers each time), else a list of
+   * shared decisions. Shared objects are never changed (readers copy).
+   */
+  private sharedDecisions(list: readonly Decision[]): Decision[] {
+    const last = this.lastDecisions;
+    if (last !== undefined && last.length === list.length) {
+      let same = true;
+      for (let i = 0; i < list.length && same; i++) same = sameDecision(list[i]!, last[i]!);
+      if (same) return last;
+    }
+    const shared = new Array<Decision>(list.length);
+    for (let i = 0; i < list.length; i++) shared[i] = this.sharedDecision(list[i]!);
+    return (this.lastDecisions = Object.freeze(shared) as Decision[]);
+  }
+
+  /** One frozen object for every equal decision (found by its value, then compared; bounded). */
+  private sharedDecision(d: Decision): Decision {
+    let bucket = this.decisionMemo.get(d.value);
+    if (bucket !== undefined) for (const shared of bucket) if (sameDecision(d, shared)) return shared;
+    const shared = Object.freeze({ header: d.header, action: d.action, reason: d.reason, value: d.value });
+    if (this.decisionMemo.size >= MAX_MEMO) this.decisionMemo.clear();
+    if (bucket === undefined || bucket.length >= 16) this.decisionMemo.set(d.value, (bucket = []));
+    bucket.push(shared);
+    return shared;
+  }
+
+  /** The one copy of a string that repeats from request to request (a path, a model, a header name). */
+  private intern(text: string): string {
+    if (text.length > 512) return text;
+    const known = this.strings.get(text);
+    if (known !== undefined) return known;
+    if (this.strings.size >= MAX_MEMO) this.strings.clear();
+    this.strings.set(text, text);
+    return text;
+  }
+
+  /** Request and response heads redacted for storage; the raw ones are dropped. */
+  private sealHeads(entry: Entry): void {
+    const raw = entry.raw;
+    let added = 0;
+    if (raw) {
+      if (raw.target !== undefined) for (const secret of secretQueryValues(raw.target)) this.remember(secret);
+      entry.headers = this.redactHeaders(raw.headers);
+      entry.raw = undefined;
+      added += pairBytes(entry.headers);
+    }
+    const response = entry.response;
+    if (response?.rawHeaders) {
+      response.headers = this.redactResponseHeaders(response.rawHeaders);
+      response.rawHeaders = undefined;
+      added += pairBytes(response.headers);
+    }
+    entry.metaBytes += added;
+    this.bytes += added;
   }
 
   private redact(text: string): string {
@@ -343,13 +532,17 @@ export class CaptureStore implements RelayObserver {
     }
     entry.bodyBytes = 0;
     this.bytes -= held;
-    if (held > 0 || entry.state === "active" || entry.requestBody || entry.responseBody) entry.evicted = true;
+    if (held > 0 || entry.state === "active" || entry.requestBody || entry.responseBody || shown?.request || shown?.response) entry.evicted = true;
   }
 
   private dropOldest(): void {
     const entry = this.order[this.head]!;
-    this.evictBodies(entry);
-    this.bytes -= entry.metaBytes;
+    // Gone with all it holds: nothing to clear one by one, only the bytes to give back.
+    this.bytes -= entry.bodyBytes + entry.metaBytes;
+    entry.bodyBytes = 0;
+    entry.requestBody?.evict();
+    entry.responseBody?.evict();
+    entry.evicted = true;
     this.entries.delete(entry.id);
     this.order[this.head++] = undefined as unknown as Entry;
     if (this.head > 1024 && this.head * 2 > this.order.length) {
@@ -365,6 +558,8 @@ export class CaptureStore implements RelayObserver {
     this.finishing = [];
     for (const entry of batch) {
       entry.state = "done";
+      entry.record = this.compactRecord(entry.record);
+      this.sealHeads(entry);
       this.show(entry);
       this.price(entry);
       const point = this.countInSession(entry);
@@ -410,6 +605,10 @@ export class CaptureStore implements RelayObserver {
               withheld = WITHHELD_SPLIT;
             }
           }
+        } else if (text === rawText) {
+          // Nothing in it was redacted, so assembling the stored text when it is read gives what
+          // assembling the raw text would (and the assembly is redacted then, whole).
+          shown.assembleOnRead = true;
         } else {
           const assembled = assembleJson(rawText);
           if (assembled) shown.assembled = this.redactAssembled(assembled);
@@ -421,6 +620,9 @@ export class CaptureStore implements RelayObserver {
       bytes += text?.length ?? 0;
     }
     entry.shown = shown;
+    // The captures are spent: only what is shown stays.
+    entry.requestBody = undefined;
+    entry.responseBody = undefined;
     this.bytes += bytes - entry.bodyBytes;
     entry.bodyBytes = bytes;
     if (entry.evicted) this.evictBodies(entry);
@@ -516,6 +718,7 @@ export class CaptureStore implements RelayObserver {
         unpriced: 0,
       };
       this.sessionTotals.set(entry.sessionId, totals);
+      this.lastActive = totals;
       // Session ids come from clients: the table is bounded like the rest (the one idle longest).
       if (this.sessionTotals.size > MAX_SESSIONS) this.sessionTotals.delete(this.sessionTotals.keys().next().value!);
     }
@@ -526,8 +729,11 @@ export class CaptureStore implements RelayObserver {
   private countInSession(entry: Entry): ContextPoint {
     const totals = this.sessionFor(entry);
     // Most recently active last: the bound drops the session idle longest.
-    this.sessionTotals.delete(entry.sessionId);
-    this.sessionTotals.set(entry.sessionId, totals);
+    if (this.lastActive !== totals) {
+      this.sessionTotals.delete(entry.sessionId);
+      this.sessionTotals.set(entry.sessionId, totals);
+      this.lastActive = totals;
+    }
     const s = totals.summary;
     const { record } = entry;
     s.requests++;
@@ -547,8 +753,9 @@ export class CaptureStore implements RelayObserver {
     }
     const point: ContextPoint = { id: entry.id, time: record.time };
     if (u) point.tokens = totalInputTokens(u, entry.convention);
-    if (s.context.length >= MAX_CONTEXT_POINTS) s.context.shift();
     s.context.push(point);
+    // Trimmed a quarter at a time (a shift per request moved the whole list each time); readers see the last MAX_CONTEXT_POINTS.
+    if (s.context.length > MAX_CONTEXT_POINTS * 1.25) s.context.splice(0, s.context.length - MAX_CONTEXT_POINTS);
     return point;
   }
 
@@ -597,7 +804,7 @@ export class CaptureStore implements RelayObserver {
     const detail: RequestDetail = {
       ...this.summaryOf(entry),
       decisions: (entry.record.decisions ?? []).map((d) => ({ ...d, value: this.redact(d.value) })),
-      request: { headers: entry.headers.map(([k, v]) => [k, v]) },
+      request: { headers: toPairs(entry.headers ?? this.redactHeaders(entry.raw?.headers ?? [])) },
     };
     if (entry.record.upstream !== undefined) detail.upstream = this.redact(entry.record.upstream);
     const shown = entry.shown;
@@ -605,14 +812,19 @@ export class CaptureStore implements RelayObserver {
     const requestBody = shown?.request ?? pendingBody(entry.requestBody);
     if (requestBody) detail.request.body = requestBody;
     if (entry.response) {
+      const { status, rawHeaders, headers } = entry.response;
       const response: NonNullable<RequestDetail["response"]> = {
-        status: entry.response.status,
-        headers: entry.response.headers.map(([k, v]) => [k, v]),
+        status,
+        headers: toPairs(headers ?? (rawHeaders ? this.redactResponseHeaders(rawHeaders) : [])),
       };
       const body = shown?.response ?? pendingBody(entry.responseBody);
       if (body) response.body = body;
       if (shown?.events) response.events = shown.events;
       if (shown?.assembled) response.assembled = shown.assembled;
+      else if (shown?.assembleOnRead && body?.text !== undefined) {
+        const assembled = assembleJson(body.text);
+        if (assembled) response.assembled = this.redactAssembled(assembled);
+      }
       detail.response = response;
     }
     return detail;
@@ -639,6 +851,29 @@ export class CaptureStore implements RelayObserver {
 
 const WITHHELD_ENCODED = "it holds a secret in an encoding that cannot be redacted in place";
 const WITHHELD_SPLIT = "a secret was streamed in pieces across events; the assembled view shows it redacted";
+
+/** A session's totals as served: a copy, with at most the last MAX_CONTEXT_POINTS chart points. */
+function summaryCopy(summary: SessionSummary): SessionSummary {
+  const { context, ...rest } = summary;
+  return { ...structuredClone(rest), context: context.slice(-MAX_CONTEXT_POINTS).map((point) => ({ ...point })) };
+}
+
+function sameDecision(a: Decision, b: Decision): boolean {
+  return a.value === b.value && a.header === b.header && a.action === b.action && a.reason === b.reason;
+}
+
+/** Flat name, value pairs as the API's `[name, value]` tuples. */
+function toPairs(flat: readonly string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
+  return pairs;
+}
+
+function pairBytes(flat: readonly string[]): number {
+  let n = 0;
+  for (const text of flat) n += text.length;
+  return n;
+}
 
 /** Whether two assemblies show the same text, thinking and tool calls. */
 function sameAssembly(a: AssembledResponse, b: AssembledResponse): boolean {

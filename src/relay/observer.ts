@@ -19,6 +19,8 @@ export interface RequestFacts {
   target?: string | undefined;
   /** The upstream API shape's provider kind (`anthropic`, `openai`, …). */
   providerKind?: string | undefined;
+  /** `performance.now()` when the request arrived (what response chunk times are measured from). */
+  startedAt?: number | undefined;
 }
 
 export interface RelayObserver {
