@@ -57,6 +57,7 @@ import {
 } from "./lib/processes.mjs";
 import { evaluateTargets, formatReport } from "./lib/report.mjs";
 import { runMicro } from "./micro-headers.mjs";
+import { runCaptureMicro } from "./micro-capture.mjs";
 import { formatProfile, summariseProfile } from "./profile.mjs";
 
 const PHASES = ["cold", "latency", "throughput", "bodies", "sse", "stall", "streams", "upload", "micro"];
@@ -532,7 +533,7 @@ try {
     }
     await phase("streams", () => streams(mock.url, env, configFile));
     await phase("upload", () => upload(mock.url, env, configFile));
-    await phase("micro", () => runMicro());
+    await phase("micro", async () => ({ ...(await runMicro()), capture: await runCaptureMicro() }));
 
     results.durationSeconds = (Date.now() - started) / 1000;
     results.targets = evaluateTargets(results);

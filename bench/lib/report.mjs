@@ -135,6 +135,11 @@ export function formatReport(r, targets) {
   if (r.micro) {
     rows.push([`decideHeaders (${r.micro.headerCount} headers) per call`, "", "", `${num(r.micro.decideHeaders.medianUs)} µs`, ""]);
     rows.push(["planRequest (route + headers) per call", "", "", `${num(r.micro.planRequest.medianUs)} µs`, ""]);
+    if (r.micro.capture) {
+      const { empty, full } = r.micro.capture;
+      rows.push(["inspector capture per request, CPU (GC)", "", "", `${num(empty.us)} µs (${num(empty.gcUs)})`, ""]);
+      rows.push(["  …with the capture full (10,000 kept)", "", "", `${num(full.us)} µs (${num(full.gcUs)})`, ""]);
+    }
   }
   out.push(table(rows));
   out.push("");
