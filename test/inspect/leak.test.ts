@@ -219,4 +219,21 @@ describe("secrets the structure hides", () => {
       expect(findLeaks(unescaped(text), secrets), `${where}, unescaped`).toEqual([]);
     }
   });
+  it("a header value seen before a client presented it as its credential is redacted once it has (values are remembered per known secrets)", async () => {
+    // A token of this test's own: the others were presented as credentials by the tests above.
+    const gateway = `gw_${"memoTESTq7".repeat(4)}`;
+    const note = { "content-type": "application/json", "x-trace-note": `forwarded ${gateway}` };
+    const body = JSON.stringify({ model: "claude-test", messages: [] });
+    // First without the credential: the gateway token is nobody's secret yet, so its value is remembered as is.
+    // Then the credential alone, the value alone again, and both in one request (the value named first).
+    const sent = [note, { "content-type": "application/json", authorization: `Bearer ${gateway}` }, note, { ...note, authorization: `Bearer ${gateway}` }];
+    for (const headers of sent) expect((await send(`${x.relay.url}${T}/v1/messages/plain`, { body, headers })).status).toBe(200);
+    const list = (await x.api("api/requests")).json() as RequestList;
+    for (const { id } of [list.requests.at(-2)!, list.requests.at(-1)!]) {
+      const detail = (await x.api(`api/requests/${id}`)).json() as RequestDetail;
+      const shown = detail.request.headers.find(([name]) => name === "x-trace-note")?.[1];
+      expect(shown, `request ${id}`).toMatch(/^forwarded …\[len=43 #[0-9a-f]{6}\]$/);
+      expect(findLeaks(JSON.stringify(detail), [gateway]), `request ${id}`).toEqual([]);
+    }
+  });
 });
