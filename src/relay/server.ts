@@ -285,7 +285,8 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
       }
     }
     const model = head?.model;
-    if (model !== undefined) record.model = model;
+    // Routed by as sent; printed (request line, NDJSON, inspector) redacted like every client field.
+    if (model !== undefined) record.model = redact(model, secrets);
     // `when` reads a parsed copy; the bytes relayed stay the client's.
     const json = reading === "whole" && head?.complete ? parseJsonBody(head.head) : undefined;
 
@@ -298,7 +299,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     record.provider = provider.name;
     record.route = plan.route.matchedBy;
     record.rule = plan.route.rule;
-    if (plan.upstreamModel !== undefined) record.upstreamModel = plan.upstreamModel;
+    if (plan.upstreamModel !== undefined) record.upstreamModel = redact(plan.upstreamModel, secrets);
     if (plan.route.inputTokensEstimate !== undefined) record.inputTokensEstimate = plan.route.inputTokensEstimate;
     record.decisions = plan.decisions;
     if (plan.relayAnswer) {

@@ -11,7 +11,7 @@ import type { RequestRecord } from "../../src/log/record.js";
 import { send } from "../helpers/client.js";
 import { cleanEnv, startCli, type RunningCli } from "../helpers/cli.js";
 import { anthropicStream, sendSse, startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
-import { findLeaks, OAUTH_TOKEN } from "../fixtures/tokens.js";
+import { ANTHROPIC_API_KEY, findLeaks, OAUTH_TOKEN, OPENAI_KEY } from "../fixtures/tokens.js";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -163,6 +163,31 @@ describe("start --log-file (built binary)", () => {
     // Two requests to anthropic, both 200, 31 + 31 in, 5 + 5 out.
     expect(result.stderr).toMatch(/provider\s+requests\s+status\s+errors\s+in\s+out\s+cache-read\s+cache-write\n\s*anthropic\s+2\s+200×2\s+0\s+62\s+10\s+0\s+0/);
     expect(findLeaks(result.stdout + result.stderr)).toEqual([]);
+  });
+
+  it("a secret sent as the body's model is relayed as sent but printed redacted: request line, NDJSON, summary", async () => {
+    const home = tempDir();
+    const configFile = path.join(home, "relay.json");
+    writeFileSync(configFile, JSON.stringify({ providers: { anthropic: { kind: "anthropic", baseUrl: upstream.url } } }));
+    const logFile = path.join(home, "relay.ndjson");
+    cli = startCli(["start", "-p", "0", "-c", configFile, "--log-file", logFile], { env: cleanEnv(home), cwd: home });
+    const [, url] = await cli.waitFor(/(http:\/\/127\.0\.0\.1:\d+)/);
+    const before = upstream.received.length;
+    // A key pasted into the wrong field, raw and base64-encoded.
+    const models = [ANTHROPIC_API_KEY, `key ${Buffer.from(OPENAI_KEY).toString("base64")}`];
+    for (const model of models) {
+      const answer = await send(`${url}/v1/messages`, { body: JSON.stringify({ model, stream: true, messages: [] }), headers: { "content-type": "application/json" } });
+      expect(answer.status).toBe(200);
+    }
+    await cli.waitFor(/POST \/v1\/messages[^\n]*\n[^\n]*POST \/v1\/messages/);
+    await waitForFile(logFile, 2);
+    // The upstream got the bytes the client sent: redaction is for what the relay prints.
+    expect(upstream.received.slice(before).map((r) => (JSON.parse(r.body.toString()) as { model: string }).model)).toEqual(models);
+    expect(lines(logFile).map((r) => r.model)).toEqual([expect.stringMatching(/^sk-ant-api03-…\[len=108 #[0-9a-f]{6}\]$/), expect.stringMatching(/^key sk-proj-…\[len=164 #[0-9a-f]{6}\]$/)]);
+    cli.child.kill("SIGTERM");
+    const result = await cli.exited;
+    expect(result.code).toBe(0);
+    expect(findLeaks(result.stdout + result.stderr + readFileSync(logFile, "utf8"))).toEqual([]);
   });
 
   it("refuses a log file it cannot create, exit 1, one line", async () => {
