@@ -71,13 +71,11 @@ interface Entry {
   convention: UsageConvention;
   oauthForwarded: boolean;
   oauthWithheld: boolean;
-  /**
-   * Until the request ends: the headers and target as the client sent them, unredacted, never
-   * served (a request opened while active is redacted on the fly). Then dropped for `headers`.
-   */
-  raw?: { headers: readonly string[]; target: string | undefined } | undefined;
-  /** Redacted headers as flat name, value pairs (one array, strings shared with other requests). */
+  /** Redacted request headers as flat name, value pairs (one array, strings shared with other requests). */
   headers?: string[];
+  /** The request body's content type and coding, as its headers said. */
+  bodyType?: string | undefined;
+  bodyEncoding?: string | undefined;
   /** The bodies being captured, until the request ends and they are shown (`shown`). */
   requestBody?: BodyCapture | undefined;
   responseBody?: BodyCapture | undefined;
@@ -148,7 +146,7 @@ export class CaptureStore implements RelayObserver {
   /** Bumped whenever the known secrets change (what was redacted before is worked out afresh). */
   private generation = 0;
   /** Redacted header values by name, then raw value, for the current known secrets. */
-  private readonly memo = new Map<string, Map<string, string> & { name: string }>();
+  private readonly memo = new Map<string, Map<string, MemoValue> & { name: string }>();
   private memoSize = 0;
   /** Shared decisions by value (see `sharedDecision`), and the last request's list. */
   private readonly decisionMemo = new Map<string, Decision[]>();
@@ -184,10 +182,18 @@ export class CaptureStore implements RelayObserver {
   // ---- relay hooks -------------------------------------------------------------------------
 
   requestStart(record: RequestRecord, facts: RequestFacts): void {
-    // The hot path only keeps references: headers are redacted once the request ends, off the
-    // request's path, and never served before (an active request's detail is redacted on the fly).
+    // What the client presented is learned before anything of this request is kept or sent (its
+    // session id, its path in the live feed), and the headers are stored redacted. Cheap: a client
+    // repeats its headers, and a value seen before costs two lookups.
+    if (facts.target !== undefined) for (const secret of secretQueryValues(facts.target)) this.remember(secret);
+    const headers = this.redactHeaders(facts.rawHeaders, true);
     const entry = this.open(record, facts);
-    entry.raw = { headers: facts.rawHeaders, target: facts.target };
+    entry.headers = headers;
+    entry.bodyType = rawHeader(facts.rawHeaders, "content-type");
+    entry.bodyEncoding = nonIdentity(rawHeader(facts.rawHeaders, "content-encoding"));
+    const added = pairBytes(headers);
+    entry.metaBytes += added;
+    this.bytes += added;
     this.emitRequest(entry);
     this.enforceBound();
   }
@@ -195,10 +201,7 @@ export class CaptureStore implements RelayObserver {
   requestChunk(record: RequestRecord, chunk: Buffer): void {
     const entry = this.entries.get(record.id);
     if (!entry || entry.evicted) return;
-    if (!entry.requestBody) {
-      const headers = entry.raw?.headers ?? [];
-      entry.requestBody = new BodyCapture(this.maxBodyBytes, rawHeader(headers, "content-type"), nonIdentity(rawHeader(headers, "content-encoding")));
-    }
+    entry.requestBody ??= new BodyCapture(this.maxBodyBytes, entry.bodyType, entry.bodyEncoding);
     // The first chunk of a body that is not yet flowing is the whole body the relay read (a Buffer).
     this.addBodyBytes(entry, entry.requestBody.push(chunk, undefined, entry.requestBody.seen === 0 && chunk.length === chunk.buffer.byteLength));
   }
@@ -303,22 +306,36 @@ export class CaptureStore implements RelayObserver {
 
   /** The request's session: Claude Code's header, made a safe bounded token; undefined without one. */
   private sessionIdOf(rawHeaders: readonly string[]): string | undefined {
-    const value = rawHeader(rawHeaders, SESSION_HEADER);
-    if (value === undefined) return undefined;
-    // It is the same on every request of a session: worked out once.
-    let id = this.sessionIds.get(value);
-    if (id === undefined) {
-      // It comes from the client and ends up in URLs and file names: a safe, bounded token, and
-      // a secret put there is redacted like anywhere else.
-      id = this.redact(value.trim()).replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 100);
-      if (this.sessionIds.size >= MAX_SESSIONS) this.sessionIds.clear();
-      this.sessionIds.set(value, id);
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!;
+      if (name.length !== SESSION_HEADER.length || name.toLowerCase() !== SESSION_HEADER) continue;
+      const value = rawHeaders[i + 1]!;
+      // It is the same on every request of a session: worked out once.
+      let id = this.sessionIds.get(value);
+      if (id === undefined) {
+        // It comes from the client and ends up in URLs and file names: a safe, bounded token, and
+        // a secret put there is redacted like anywhere else.
+        id = this.redact(value.trim()).replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 100);
+        if (this.sessionIds.size >= MAX_SESSIONS) this.sessionIds.clear();
+        this.sessionIds.set(value, id);
+      }
+      if (id !== "") return id;
     }
-    return id === "" ? undefined : id;
+    return undefined;
   }
 
+  /**
+   * A client credential is a secret wherever else it turns up. Most recently presented last: a
+   * client presenting its credential on every request keeps it known however many others come and go.
+   */
   private remember(token: string): void {
-    if (token.length < 8 || this.seen.has(token)) return;
+    if (token.length < 8) return;
+    if (this.seen.has(token)) {
+      // The same set of secrets, only its order changed: nothing redacted needs redoing.
+      this.seen.delete(token);
+      this.seen.add(token);
+      return;
+    }
     if (this.seen.size >= MAX_SEEN_SECRETS) this.seen.delete(this.seen.values().next().value!);
     this.seen.add(token);
     this.forget();
@@ -335,11 +352,12 @@ export class CaptureStore implements RelayObserver {
 
   /**
    * Headers as name, value pairs, each value as the header policy prints it and then redacted
-   * with every secret known, this request's credentials included (remembered first, so a token
-   * quoted in another header is caught too). A value seen before with the same secrets known is
-   * not worked out again.
+   * with every secret known. With `learn` (a client's request headers), the credentials they carry
+   * are remembered first, so a token quoted in another header is caught too; a response's headers
+   * teach nothing (a rate-limit reset time is no secret of the client's). A value seen before
+   * with the same secrets known is not worked out again, but what it carries is still remembered.
    */
-  private redactHeaders(pairs: readonly string[]): string[] {
+  private redactHeaders(pairs: readonly string[], learn: boolean): string[] {
     const out = new Array<string>(pairs.length);
     const generation = this.generation;
     let missed = false;
@@ -351,43 +369,32 @@ export class CaptureStore implements RelayObserver {
       const known = values?.get(value);
       if (known !== undefined) {
         out[i] = values!.name;
-        out[i + 1] = known;
+        out[i + 1] = known.shown;
+        if (learn) for (const secret of known.secrets) this.remember(secret);
         continue;
       }
       missed = true;
-      this.learnFrom(name, value);
+      if (learn) for (const secret of headerSecrets(name.toLowerCase(), value)) this.remember(secret);
     }
-    if (!missed) return out;
     // A new secret learned makes every value of this request (memoised or not) worked out afresh.
     const all = this.generation !== generation;
+    if (!missed && !all) return out;
     for (let i = 0; i < pairs.length; i += 2) {
       if (!all && out[i + 1] !== undefined) continue;
       const name = pairs[i]!;
       const value = pairs[i + 1]!;
-      const shown = this.redact(printableHeaderValue(name.toLowerCase(), value));
+      const lower = name.toLowerCase();
+      const shown = this.redact(printableHeaderValue(lower, value));
+      out[i] = name;
       out[i + 1] = shown;
       let values = this.memo.get(name);
-      if (!values) this.memo.set(name, (values = Object.assign(new Map<string, string>(), { name })));
+      if (!values) this.memo.set(name, (values = Object.assign(new Map<string, MemoValue>(), { name })));
       if (this.memoSize++ >= MAX_MEMO) {
         this.memo.clear();
         this.memoSize = 0;
-      } else values.set(value, shown);
+      } else values.set(value, { shown, secrets: headerSecrets(lower, value) });
     }
     return out;
-  }
-
-  /** Remember the secrets a header carries: a credential's token, or what the policy would print redacted. */
-  private learnFrom(name: string, value: string): void {
-    const lower = name.toLowerCase();
-    if (CREDENTIAL_HEADERS.has(lower)) {
-      this.remember(classifyCredential(value).token);
-      return;
-    }
-    // What the header policy would print redacted is a secret wherever else it turns up (a
-    // gateway token in a cookie, quoted in the prompt): remember it, and each cookie's value.
-    if (printableHeaderValue(lower, value) === value) return;
-    this.remember(value.trim());
-    if (lower === "cookie") for (const part of value.split(";")) this.remember(part.slice(part.indexOf("=") + 1).trim());
   }
 
   /** Response headers (an object of the relay's) as flat redacted pairs. */
@@ -398,7 +405,7 @@ export class CaptureStore implements RelayObserver {
       if (Array.isArray(value)) for (const one of value) pairs.push(name, one);
       else pairs.push(name, value);
     }
-    return this.redactHeaders(pairs);
+    return this.redactHeaders(pairs, false);
   }
 
   /**
@@ -469,22 +476,13 @@ export class CaptureStore implements RelayObserver {
     return text;
   }
 
-  /** Request and response heads redacted for storage; the raw ones are dropped. */
-  private sealHeads(entry: Entry): void {
-    const raw = entry.raw;
-    let added = 0;
-    if (raw) {
-      if (raw.target !== undefined) for (const secret of secretQueryValues(raw.target)) this.remember(secret);
-      entry.headers = this.redactHeaders(raw.headers);
-      entry.raw = undefined;
-      added += pairBytes(entry.headers);
-    }
+  /** The response head redacted for storage; the relay's object is let go. */
+  private sealResponseHead(entry: Entry): void {
     const response = entry.response;
-    if (response?.rawHeaders) {
-      response.headers = this.redactResponseHeaders(response.rawHeaders);
-      response.rawHeaders = undefined;
-      added += pairBytes(response.headers);
-    }
+    if (!response?.rawHeaders) return;
+    response.headers = this.redactResponseHeaders(response.rawHeaders);
+    response.rawHeaders = undefined;
+    const added = pairBytes(response.headers);
     entry.metaBytes += added;
     this.bytes += added;
   }
@@ -558,12 +556,16 @@ export class CaptureStore implements RelayObserver {
     this.finishing = [];
     for (const entry of batch) {
       entry.state = "done";
-      entry.record = this.compactRecord(entry.record);
-      this.sealHeads(entry);
-      this.show(entry);
+      // Dropped while it ran (the bound): it still counts in its session, nothing of it is kept.
+      const kept = this.entries.get(entry.id) === entry;
+      if (kept) {
+        entry.record = this.compactRecord(entry.record);
+        this.sealResponseHead(entry);
+        this.show(entry);
+      }
       this.price(entry);
       const point = this.countInSession(entry);
-      this.emitRequest(entry);
+      if (kept) this.emitRequest(entry);
       this.emitSession(entry.sessionId, point);
     }
     this.enforceBound();
@@ -605,13 +607,21 @@ export class CaptureStore implements RelayObserver {
               withheld = WITHHELD_SPLIT;
             }
           }
-        } else if (text === rawText) {
-          // Nothing in it was redacted, so assembling the stored text when it is read gives what
-          // assembling the raw text would (and the assembly is redacted then, whole).
+        } else if (text === rawText && !mayJoinPieces(rawText)) {
+          // Nothing in it was redacted and it has one block of each kind, so assembling the stored
+          // text when it is read gives what assembling the raw text would (redacted then, whole).
           shown.assembleOnRead = true;
         } else {
           const assembled = assembleJson(rawText);
-          if (assembled) shown.assembled = this.redactAssembled(assembled);
+          if (assembled) {
+            shown.assembled = this.redactAssembled(assembled);
+            // Blocks that each looked harmless may join into a secret, as stream events can.
+            const fromText = text === undefined ? undefined : assembleJson(text);
+            if (fromText && !sameAssembly(fromText, shown.assembled)) {
+              text = undefined;
+              withheld = WITHHELD_BLOCKS;
+            }
+          }
         }
         if (shown.assembled) bytes += shown.assembled.text.length + shown.assembled.thinking.length;
       }
@@ -804,7 +814,7 @@ export class CaptureStore implements RelayObserver {
     const detail: RequestDetail = {
       ...this.summaryOf(entry),
       decisions: (entry.record.decisions ?? []).map((d) => ({ ...d, value: this.redact(d.value) })),
-      request: { headers: toPairs(entry.headers ?? this.redactHeaders(entry.raw?.headers ?? [])) },
+      request: { headers: toPairs(entry.headers ?? []) },
     };
     if (entry.record.upstream !== undefined) detail.upstream = this.redact(entry.record.upstream);
     const shown = entry.shown;
@@ -851,6 +861,17 @@ export class CaptureStore implements RelayObserver {
 
 const WITHHELD_ENCODED = "it holds a secret in an encoding that cannot be redacted in place";
 const WITHHELD_SPLIT = "a secret was streamed in pieces across events; the assembled view shows it redacted";
+const WITHHELD_BLOCKS = "a secret was split across content blocks; the assembled view shows it redacted";
+
+/**
+ * Whether a JSON response may assemble pieces into one text (several text or thinking blocks, or
+ * escapes that could spell a key name), so that its assembly must be checked against its text.
+ */
+function mayJoinPieces(json: string): boolean {
+  const text = json.indexOf('"text":');
+  const thinking = json.indexOf('"thinking":');
+  return (text !== -1 && json.indexOf('"text":', text + 7) !== -1) || (thinking !== -1 && json.indexOf('"thinking":', thinking + 11) !== -1) || json.includes("\\u");
+}
 
 /** A session's totals as served: a copy, with at most the last MAX_CONTEXT_POINTS chart points. */
 function summaryCopy(summary: SessionSummary): SessionSummary {
@@ -860,6 +881,27 @@ function summaryCopy(summary: SessionSummary): SessionSummary {
 
 function sameDecision(a: Decision, b: Decision): boolean {
   return a.value === b.value && a.header === b.header && a.action === b.action && a.reason === b.reason;
+}
+
+/** A header value's redacted form, and the secrets it carries as a client's credential. */
+interface MemoValue {
+  shown: string;
+  secrets: readonly string[];
+}
+
+const NONE: readonly string[] = Object.freeze([]);
+
+/** What a client header carries that is a secret elsewhere: a credential's token, or a value the policy prints redacted (and each cookie's value). Pure. */
+function headerSecrets(lower: string, value: string): readonly string[] {
+  if (CREDENTIAL_HEADERS.has(lower)) {
+    const token = classifyCredential(value).token;
+    return token.length >= 8 ? [token] : NONE;
+  }
+  // A gateway token in a cookie or any header named like a secret, quoted in the prompt later.
+  if (printableHeaderValue(lower, value) === value) return NONE;
+  const secrets = [value.trim()];
+  if (lower === "cookie") for (const part of value.split(";")) secrets.push(part.slice(part.indexOf("=") + 1).trim());
+  return secrets;
 }
 
 /** Flat name, value pairs as the API's `[name, value]` tuples. */
