@@ -9,32 +9,64 @@
  */
 import { redact, secretsIn, type KnownSecrets, NO_SECRETS } from "./redact.js";
 
-/** The text with JSON string escapes decoded, and for each decoded index the source index. */
-function jsonUnescape(text: string): { decoded: string; map: number[] } {
-  let decoded = "";
-  const map: number[] = [];
-  const simple: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === "\\" && i + 1 < text.length) {
-      const next = text[i + 1]!;
-      if (next === "u" && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
-        map.push(i);
-        decoded += String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
-        i += 5;
-        continue;
-      }
-      if (simple[next] !== undefined) {
-        map.push(i);
-        decoded += simple[next];
-        i += 1;
-        continue;
-      }
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+
+/**
+ * The text with JSON string escapes decoded, and where each decoded character came from. Works
+ * from backslash to backslash (a prompt of 100 kB has thousands of `\n` and nothing else to
+ * decode), recording one segment per run copied as is and one per escape.
+ */
+function jsonUnescape(text: string): { decoded: string; sourceOf(index: number): number } {
+  const parts: string[] = [];
+  /** Segment k starts at decoded index `starts[k]` and source index `sources[k]`; an escape is a segment of one character. */
+  const starts: number[] = [];
+  const sources: number[] = [];
+  let length = 0;
+  let from = 0;
+  const copy = (to: number) => {
+    if (to <= from) return;
+    starts.push(length);
+    sources.push(from);
+    parts.push(text.slice(from, to));
+    length += to - from;
+  };
+  for (let i = text.indexOf("\\"); i !== -1 && i + 1 < text.length; i = text.indexOf("\\", i)) {
+    const next = text[i + 1]!;
+    let char: string | undefined;
+    let width = 2;
+    if (next === "u" && HEX4.test(text.slice(i + 2, i + 6))) {
+      char = String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
+      width = 6;
+    } else char = SIMPLE_ESCAPES[next];
+    if (char === undefined) {
+      // Not an escape: the backslash stays, and what follows is read as usual.
+      i += 1;
+      continue;
     }
-    map.push(i);
-    decoded += c;
+    copy(i);
+    starts.push(length);
+    sources.push(i);
+    parts.push(char);
+    length += 1;
+    from = i + width;
+    i = from;
   }
-  return { decoded, map };
+  copy(text.length);
+  return {
+    decoded: parts.join(""),
+    sourceOf(index: number): number {
+      // The last segment starting at or before `index`.
+      let lo = 0;
+      let hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid]! <= index) lo = mid;
+        else hi = mid - 1;
+      }
+      return sources[lo]! + (index - starts[lo]!);
+    },
+  };
 }
 
 /**
@@ -46,7 +78,7 @@ function jsonUnescape(text: string): { decoded: string; map: number[] } {
 export function redactJson(text: string, known: KnownSecrets = NO_SECRETS): string | undefined {
   const out = redact(text, known);
   if (!out.includes("\\")) return out;
-  const { decoded, map } = jsonUnescape(out);
+  const { decoded, sourceOf } = jsonUnescape(out);
   if (decoded.length === out.length) return out;
   const found = secretsIn(decoded, known);
   if (found.length === 0) return out;
@@ -55,7 +87,7 @@ export function redactJson(text: string, known: KnownSecrets = NO_SECRETS): stri
     const shown = redact(secret, known);
     for (let at = decoded.indexOf(secret); at !== -1; at = decoded.indexOf(secret, at + secret.length)) {
       const end = at + secret.length;
-      spans.push([map[at]!, end < map.length ? map[end]! : out.length, shown]);
+      spans.push([sourceOf(at), end < decoded.length ? sourceOf(end) : out.length, shown]);
     }
   }
   spans.sort((a, b) => a[0] - b[0]);
