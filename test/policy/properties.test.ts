@@ -167,7 +167,8 @@ describe("properties of the header policy (10,000 cases each)", () => {
         // 1. where tokens went
         for (const [name, value] of Object.entries(plan.headers)) {
           for (const { token, kind } of tokensIn(value)) {
-            if (token === apiKey) continue;
+            // The configured key as configured, even when a generated one happens to hold a vendor shape (`…-sk-oIhY…`, seed 1826799240).
+            if (token === apiKey || (apiKey !== undefined && apiKey.includes(token))) continue;
             if (kind === "anthropic-oauth") {
               expect(oauthTrusted(provider), `OAuth in ${name} to ${provider.origin}`).toBe(true);
               expect(name).not.toBe("x-api-key");
