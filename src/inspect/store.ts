@@ -222,20 +222,9 @@ export class CaptureStore implements RelayObserver {
     this.addBodyBytes(entry, entry.responseBody.push(chunk, performance.now() - entry.t0));
   }
 
-  requestEnd(record: RequestRecord, refused?: { rawHeaders: readonly string[] }): void {
-    // Refused before it was planned (401, 404, 413…): it still happened, with no bodies. Its
-    // client's credentials are learned first, as for any request (its path may quote them).
-    let entry = this.entries.get(record.id);
-    if (!entry) {
-      const headers = refused ? this.redactHeaders(refused.rawHeaders, true) : undefined;
-      entry = this.open(record, undefined, refused?.rawHeaders);
-      if (headers) {
-        entry.headers = headers;
-        const added = pairBytes(headers);
-        entry.metaBytes += added;
-        this.bytes += added;
-      }
-    }
+  requestEnd(record: RequestRecord): void {
+    // Refused before it was planned (401, 404, 413…): it still happened, with no bodies.
+    const entry = this.entries.get(record.id) ?? this.open(record, undefined);
     entry.record = record;
     this.finishing.push(entry);
     if (!this.finishScheduled) {
@@ -292,13 +281,13 @@ export class CaptureStore implements RelayObserver {
 
   // ---- internals ---------------------------------------------------------------------------
 
-  private open(record: RequestRecord, facts: RequestFacts | undefined, rawHeaders = facts?.rawHeaders): Entry {
+  private open(record: RequestRecord, facts: RequestFacts | undefined): Entry {
     const arrived = facts?.startedAt ?? performance.now() - Math.max(0, Date.now() - Date.parse(record.time));
     const decisions = record.decisions ?? [];
     const entry: Entry = {
       id: record.id,
       record,
-      sessionId: (rawHeaders && this.sessionIdOf(rawHeaders)) ?? this.options.runSession,
+      sessionId: (facts && this.sessionIdOf(facts.rawHeaders)) ?? this.options.runSession,
       state: "active",
       t0: arrived,
       convention: facts?.providerKind === "openai" || facts?.providerKind === "generic" ? "openai" : "anthropic",

@@ -32,12 +32,8 @@ export interface RelayObserver {
   responseStart(record: RequestRecord, status: number, headers: Readonly<Record<string, string | string[]>>): void;
   /** A chunk of the response body exactly as relayed (before any decoding). */
   responseChunk(record: RequestRecord, chunk: Buffer): void;
-  /**
-   * The request is over (relayed, refused or failed); the record is final. Called once per reported
-   * record. A request refused before it was planned (so without `requestStart`) comes with the
-   * headers its client sent, not yet redacted.
-   */
-  requestEnd(record: RequestRecord, refused?: { rawHeaders: readonly string[] }): void;
+  /** The request is over (relayed, refused or failed); the record is final. Called once per reported record. */
+  requestEnd(record: RequestRecord): void;
 }
 
 /** Whether the relay already checked a relay token on this request. */

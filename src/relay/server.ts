@@ -153,13 +153,11 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
       record.durationMs = Math.round(record.durationMs * 100) / 100;
       if (record.ttfbMs !== undefined) record.ttfbMs = Math.round(record.ttfbMs * 100) / 100;
       options.onRecord?.(record);
-      if (observer) guarded(() => observer.requestEnd(record, refusedHeads.get(record)));
+      if (observer) guarded(() => observer.requestEnd(record));
     }
     if (closing && inFlight === 0) drained?.();
   };
   const finishRecord = (record: RequestRecord) => settle(record, true);
-  /** What a refused request's client sent, for the observer (which learns its credentials from them). */
-  const refusedHeads = new WeakMap<RequestRecord, { rawHeaders: readonly string[] }>();
 
   const refuse = (
     req: IncomingMessage,
@@ -193,7 +191,6 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     record.status = status;
     record.error = safeMessage;
     record.durationMs = performance.now() - started;
-    if (observer) refusedHeads.set(record, { rawHeaders: req.rawHeaders });
     finishRecord(record);
   };
 
