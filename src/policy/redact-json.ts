@@ -76,18 +76,29 @@ function jsonUnescape(text: string): { decoded: string; sourceOf(index: number):
  * @example redactJson('{"k":"\\u0073k-ant-api03-…"}') // '{"k":"sk-ant-api03-…[len=108 #…]"}'
  */
 export function redactJson(text: string, known: KnownSecrets = NO_SECRETS): string | undefined {
-  const out = redact(text, known);
+  if (!text.includes("\\")) return redact(text, known);
+  // Escaped spellings first: redacting the raw text first would replace a key's prefix up to an
+  // escape inside it (`sk-ant-api03-\u0061pi…`) and leave a tail the decoded view no longer
+  // recognises by its shape.
+  const out = redact(replaceEscapedSecrets(text, known), known);
   if (!out.includes("\\")) return out;
-  const { decoded, sourceOf } = jsonUnescape(out);
-  if (decoded.length === out.length) return out;
+  const result = replaceEscapedSecrets(out, known);
+  // Whatever is still visible after decoding (a secret in an encoding inside the escapes): give up.
+  return secretsIn(jsonUnescape(result).decoded, known).length === 0 ? result : undefined;
+}
+
+/** `text` with each secret seen in its JSON-unescaped view replaced, in place, by its redacted form. */
+function replaceEscapedSecrets(text: string, known: KnownSecrets): string {
+  const { decoded, sourceOf } = jsonUnescape(text);
+  if (decoded.length === text.length) return text;
   const found = secretsIn(decoded, known);
-  if (found.length === 0) return out;
+  if (found.length === 0) return text;
   const spans: Array<[start: number, end: number, replacement: string]> = [];
   for (const secret of found) {
     const shown = redact(secret, known);
     for (let at = decoded.indexOf(secret); at !== -1; at = decoded.indexOf(secret, at + secret.length)) {
       const end = at + secret.length;
-      spans.push([sourceOf(at), end < decoded.length ? sourceOf(end) : out.length, shown]);
+      spans.push([sourceOf(at), end < decoded.length ? sourceOf(end) : text.length, shown]);
     }
   }
   spans.sort((a, b) => a[0] - b[0]);
@@ -95,10 +106,8 @@ export function redactJson(text: string, known: KnownSecrets = NO_SECRETS): stri
   let cursor = 0;
   for (const [start, end, replacement] of spans) {
     if (start < cursor) continue;
-    result += out.slice(cursor, start) + replacement;
+    result += text.slice(cursor, start) + replacement;
     cursor = end;
   }
-  result += out.slice(cursor);
-  // Whatever is still visible after decoding (a secret in an encoding inside the escapes): give up.
-  return secretsIn(jsonUnescape(result).decoded, known).length === 0 ? result : undefined;
+  return result + text.slice(cursor);
 }
