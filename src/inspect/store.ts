@@ -109,6 +109,8 @@ const MAX_SESSIONS = 1_000;
 const MAX_CONTEXT_POINTS = 10_000;
 /** Client credentials remembered for redacting bodies (most recent). */
 const MAX_SEEN_SECRETS = 64;
+/** Secrets one request's headers may add to those remembered. */
+const MAX_LEARNED_PER_REQUEST = 8;
 /** A fixed estimate of what an entry's record, decisions and summary cost. */
 const ENTRY_OVERHEAD = 2048;
 /** Header values remembered with their redacted form (a client repeats most headers on every request). */
@@ -325,6 +327,17 @@ export class CaptureStore implements RelayObserver {
   }
 
   /**
+   * Remember what one request's headers carry, at most MAX_LEARNED_PER_REQUEST of them, its
+   * credential headers' tokens first (a cookie of many parts comes after): one request cannot push
+   * out the secrets others presented, nor its own credential.
+   */
+  private learn(secrets: readonly string[]): void {
+    const unique = secrets.length <= 1 ? secrets : [...new Set(secrets)].slice(0, MAX_LEARNED_PER_REQUEST);
+    // Least important first, so the credentials end most recent.
+    for (let i = unique.length - 1; i >= 0; i--) this.remember(unique[i]!);
+  }
+
+  /**
    * A client credential is a secret wherever else it turns up. Most recently presented last: a
    * client presenting its credential on every request keeps it known however many others come and go.
    */
@@ -361,6 +374,9 @@ export class CaptureStore implements RelayObserver {
     const out = new Array<string>(pairs.length);
     const generation = this.generation;
     let missed = false;
+    /** What this request's headers carry: credential headers' tokens, then the rest (cookie parts…). */
+    let credentials: string[] | undefined;
+    let others: string[] | undefined;
     for (let i = 0; i < pairs.length; i += 2) {
       const name = pairs[i]!;
       const value = pairs[i + 1]!;
@@ -370,12 +386,17 @@ export class CaptureStore implements RelayObserver {
       if (known !== undefined) {
         out[i] = values!.name;
         out[i + 1] = known.shown;
-        if (learn) for (const secret of known.secrets) this.remember(secret);
+        if (learn && known.secrets.length > 0) (known.credential ? (credentials ??= []) : (others ??= [])).push(...known.secrets);
         continue;
       }
       missed = true;
-      if (learn) for (const secret of headerSecrets(name.toLowerCase(), value)) this.remember(secret);
+      if (learn) {
+        const lower = name.toLowerCase();
+        const secrets = headerSecrets(lower, value);
+        if (secrets.length > 0) (CREDENTIAL_HEADERS.has(lower) ? (credentials ??= []) : (others ??= [])).push(...secrets);
+      }
     }
+    if (credentials || others) this.learn([...(credentials ?? []), ...(others ?? [])]);
     // A new secret learned makes every value of this request (memoised or not) worked out afresh.
     const all = this.generation !== generation;
     if (!missed && !all) return out;
@@ -392,7 +413,7 @@ export class CaptureStore implements RelayObserver {
       if (this.memoSize++ >= MAX_MEMO) {
         this.memo.clear();
         this.memoSize = 0;
-      } else values.set(value, { shown, secrets: headerSecrets(lower, value) });
+      } else values.set(value, { shown, secrets: headerSecrets(lower, value), credential: CREDENTIAL_HEADERS.has(lower) });
     }
     return out;
   }
@@ -864,13 +885,22 @@ const WITHHELD_SPLIT = "a secret was streamed in pieces across events; the assem
 const WITHHELD_BLOCKS = "a secret was split across content blocks; the assembled view shows it redacted";
 
 /**
- * Whether a JSON response may assemble pieces into one text (several text or thinking blocks, or
- * escapes that could spell a key name), so that its assembly must be checked against its text.
+ * Whether a JSON response may assemble pieces into one text, so that its assembly must be checked
+ * against its text: more than one text or thinking block (each block spells the word twice, as its
+ * type and as its key, however the JSON is spaced; a quote inside a string is escaped, so content
+ * cannot spell it), or escapes that could spell a key name.
  */
 function mayJoinPieces(json: string): boolean {
-  const text = json.indexOf('"text":');
-  const thinking = json.indexOf('"thinking":');
-  return (text !== -1 && json.indexOf('"text":', text + 7) !== -1) || (thinking !== -1 && json.indexOf('"thinking":', thinking + 11) !== -1) || json.includes("\\u");
+  return occursMoreThanTwice(json, '"text"') || occursMoreThanTwice(json, '"thinking"') || json.includes("\\u");
+}
+
+function occursMoreThanTwice(text: string, word: string): boolean {
+  let at = text.indexOf(word);
+  for (let seen = 1; at !== -1; seen++) {
+    if (seen > 2) return true;
+    at = text.indexOf(word, at + word.length);
+  }
+  return false;
 }
 
 /** A session's totals as served: a copy, with at most the last MAX_CONTEXT_POINTS chart points. */
@@ -887,6 +917,8 @@ function sameDecision(a: Decision, b: Decision): boolean {
 interface MemoValue {
   shown: string;
   secrets: readonly string[];
+  /** From a credential header (`authorization`, `x-api-key`…): learned before anything else. */
+  credential: boolean;
 }
 
 const NONE: readonly string[] = Object.freeze([]);

@@ -16,6 +16,8 @@ import type { RequestDetail, RequestList } from "../../src/inspect/types.js";
 const OWN = `gw_${"ownKEYq7zx".repeat(4)}`;
 const ACTIVE = `gw_${"activeKEYq".repeat(4)}`;
 const SPLIT = `gw_${"splitKEYq7".repeat(4)}`;
+const COOKIE = `gw_${"cookieKEYq".repeat(4)}`;
+const SPACED = `gw_${"spacedKEYq".repeat(4)}`;
 
 let upstream: MockUpstream;
 let x: InspectedRelay;
@@ -26,6 +28,12 @@ let answered = 0;
 beforeAll(async () => {
   upstream = await startMockUpstream((req, res) => {
     const url = req.url!;
+    if (url.includes("spaced")) {
+      // The same, spelled with a space before each colon (the way some JSON encoders write it).
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(`{"type":"message","content":[{"type":"text","text" : "key=${SPACED.slice(0, 20)}"},{"type":"text","text" : "${SPACED.slice(20)}"}]}`);
+      return;
+    }
     if (url.includes("blocks")) {
       // Two text blocks that are each harmless and together the key.
       res.writeHead(200, { "content-type": "application/json" });
@@ -118,5 +126,25 @@ describe("what the capture learns and remembers", () => {
     expect(detail.response!.body!.withheld).toMatch(/split across content blocks/);
     expect(detail.response!.body!.text).toBeUndefined();
     expect(findLeaks(text, [SPLIT])).toEqual([]);
+  });
+
+  it("a request whose own cookie jar holds 64 values still has its key redacted in its prompt (one request teaches at most 8, its credential first)", async () => {
+    const cookie = Array.from({ length: 64 }, (_, i) => `c${i}=cookievalue${i.toString().padStart(4, "0")}`).join("; ");
+    const body = JSON.stringify({ model: "claude-test", messages: [{ role: "user", content: `my .env: GATEWAY_KEY=${COOKIE}` }] });
+    expect((await send(`${x.relay.url}${T}/v1/messages`, { body, headers: { "content-type": "application/json", "x-api-key": COOKIE, cookie } })).status).toBe(200);
+    const list = (await x.api("api/requests")).json() as RequestList;
+    const text = (await x.api(`api/requests/${list.requests.at(-1)!.id}`)).text;
+    expect((JSON.parse(text) as RequestDetail).request.body!.text).toMatch(/GATEWAY_KEY=…\[len=43 #[0-9a-f]{6}\]/);
+    expect(findLeaks(text, [COOKIE])).toEqual([]);
+  });
+
+  it("text blocks keyed with a space before the colon are checked too: the split key is withheld", async () => {
+    const answer = await send(`${x.relay.url}${T}/v1/messages/spaced`, { body: JSON.stringify({ model: "claude-test", messages: [] }), headers: { "content-type": "application/json", "x-api-key": SPACED } });
+    expect(answer.status).toBe(200);
+    const list = (await x.api("api/requests")).json() as RequestList;
+    const text = (await x.api(`api/requests/${list.requests.at(-1)!.id}`)).text;
+    const detail = JSON.parse(text) as RequestDetail;
+    expect(detail.response!.body!.withheld).toMatch(/split across content blocks/);
+    expect(findLeaks(text, [SPACED])).toEqual([]);
   });
 });
