@@ -52,7 +52,7 @@ export async function recordOneExchange() {
 export function replay(store, calls, count, firstId) {
   const end = calls.find(([name]) => name === "requestEnd")[1];
   for (let n = 0; n < count; n++) {
-    const record = { ...end, id: firstId + n, decisions: process.env.SHARE ? end.decisions : end.decisions?.map((d) => ({ ...d })) };
+    const record = { ...end, id: firstId + n, decisions: end.decisions?.map((d) => ({ ...d })) };
     for (const call of calls) {
       if (call[0] === "requestStart") store.requestStart(record, { ...call[1], rawHeaders: [...call[1].rawHeaders] });
       else if (call[0] === "requestChunk") store.requestChunk(record, Buffer.from(call[1]));

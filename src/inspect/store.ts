@@ -193,9 +193,7 @@ export class CaptureStore implements RelayObserver {
     entry.headers = headers;
     entry.bodyType = rawHeader(facts.rawHeaders, "content-type");
     entry.bodyEncoding = nonIdentity(rawHeader(facts.rawHeaders, "content-encoding"));
-    const added = pairBytes(headers);
-    entry.metaBytes += added;
-    this.bytes += added;
+    this.addMetaBytes(entry, pairBytes(headers));
     this.emitRequest(entry);
     this.enforceBound();
   }
@@ -503,14 +501,18 @@ export class CaptureStore implements RelayObserver {
     if (!response?.rawHeaders) return;
     response.headers = this.redactResponseHeaders(response.rawHeaders);
     response.rawHeaders = undefined;
-    const added = pairBytes(response.headers);
-    entry.metaBytes += added;
-    this.bytes += added;
+    this.addMetaBytes(entry, pairBytes(response.headers));
   }
 
   private redact(text: string): string {
     this.known ??= knownSecrets([...this.configured, ...this.seen]);
     return redact(text, this.known);
+  }
+
+  /** Headers kept for an entry count toward `maxBytes` with its metadata. */
+  private addMetaBytes(entry: Entry, n: number): void {
+    entry.metaBytes += n;
+    this.bytes += n;
   }
 
   private addBodyBytes(entry: Entry, n: number): void {
