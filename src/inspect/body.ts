@@ -72,6 +72,61 @@ export class BodyCapture {
   }
 }
 
+/**
+ * Bytes kept for a long time (bodies of ended requests), packed into slabs outside the JS heap: a
+ * body costs the collector one small view, never a copy of its bytes. Each slab counts the bodies
+ * alive in it; one whose bodies are all released is used again (memory touched for the first time
+ * costs a page fault per 4 KiB, and a fault in a virtual machine costs more than the copy). A body
+ * larger than a slab's share gets a buffer of its own.
+ */
+export class BodyBytes {
+  private slab: Buffer | undefined;
+  private used = 0;
+  /** Bodies alive per slab (by its memory). */
+  private readonly alive = new Map<ArrayBufferLike, number>();
+  private readonly spare: Buffer[] = [];
+
+  /** A copy of `bytes` to keep; give it back with `release` when it is dropped (it must not be read after). */
+  keep(bytes: Buffer): Buffer {
+    const n = bytes.length;
+    if (n > BodyBytes.LARGE) {
+      if (bytes.byteOffset === 0 && bytes.length === bytes.buffer.byteLength) return bytes;
+      const own = Buffer.allocUnsafeSlow(n);
+      own.set(bytes);
+      return own;
+    }
+    if (this.slab === undefined || this.used + n > this.slab.length) {
+      const full = this.slab;
+      this.slab = this.spare.pop() ?? Buffer.allocUnsafeSlow(BodyBytes.SLAB);
+      this.used = 0;
+      this.alive.set(this.slab.buffer, 0);
+      if (full !== undefined && this.alive.get(full.buffer) === 0) this.retire(full);
+    }
+    const at = this.used;
+    this.slab.set(bytes, at);
+    this.used += n;
+    this.alive.set(this.slab.buffer, this.alive.get(this.slab.buffer)! + 1);
+    return this.slab.subarray(at, at + n);
+  }
+
+  /** What `keep` returned is no longer kept. */
+  release(kept: Buffer): void {
+    const count = this.alive.get(kept.buffer);
+    if (count === undefined) return;
+    this.alive.set(kept.buffer, count - 1);
+    if (count === 1 && kept.buffer !== this.slab?.buffer) this.retire(Buffer.from(kept.buffer));
+  }
+
+  private retire(slab: Buffer): void {
+    this.alive.delete(slab.buffer);
+    if (this.spare.length < 2) this.spare.push(slab);
+  }
+
+  /** Large enough that a fresh slab is rare, small beside `inspect.maxBytes`. */
+  static readonly SLAB = 1024 * 1024;
+  static readonly LARGE = 16 * 1024;
+}
+
 /** Chunk arrival times kept per body (a stream of tiny chunks must not grow without bound). */
 const MAX_ARRIVALS = 100_000;
 

@@ -6,15 +6,17 @@
  * Nothing is stored before it is redacted (§8): headers, URLs, error texts and bodies pass
  * `redact` with every secret the relay knows (its token, the inspector token, configured
  * keys) plus each credential a client presented, so a key quoted in a prompt is caught too.
- * The raw exchange (headers as references, body bytes as the copy being captured) lives only
- * while it runs; when it ends it is decoded, redacted and dropped, off the request's own path
- * (`setImmediate`), and a request opened while it runs is redacted on the fly, never stored raw.
+ * The raw exchange lives only in the hook calls waiting to be worked out (at most 50 ms, 256
+ * calls or 1 MiB of body bytes; every reader works them out first) and, for a request that runs,
+ * in the copy being captured; when it ends it is decoded, redacted and dropped, and a request
+ * opened while it runs is redacted on the fly, never stored raw.
  *
- * Cheap per request, because the relay's throughput pays for it: the hot-path hooks only keep
- * references, and what is kept of an ended request is small and mostly shared with the requests
- * before it (a client repeats its headers, so their redacted values and its header decisions are
- * remembered, per set of known secrets). Retained objects, not the work, were most of the cost:
- * the garbage collector moves each of them until it is old.
+ * Cheap per request, because the relay's throughput pays for it: the hooks only note their calls,
+ * which are worked out in batches with code and data warm; what is kept of an ended request is
+ * small and mostly shared with the requests before it (a client repeats its headers, so the same
+ * header list, its redacted values and its header decisions are shared, per set of known secrets),
+ * and a body that needed no redaction is kept as bytes outside the JS heap. Retained objects, not
+ * the work, were much of the cost: the garbage collector copies each of them until it is old.
  */
 import { performance } from "node:perf_hooks";
 import { DEFAULT_INSPECT } from "../config/defaults.js";
@@ -27,7 +29,7 @@ import { redactJson } from "../policy/redact-json.js";
 import { estimateCost, loadPriceTable, totalInputTokens, type Cost, type PriceTable, type UsageConvention } from "../pricing/cost.js";
 import type { RelayObserver, RequestFacts } from "../relay/observer.js";
 import { assembleEvents, assembleJson, parseSse, type ParsedEvent } from "./assemble.js";
-import { BodyCapture, decodeForDisplay, isTextual, textOf } from "./body.js";
+import { BodyBytes, BodyCapture, decodeForDisplay, isTextual, textOf } from "./body.js";
 import type {
   AssembledResponse,
   CapturedBody,
@@ -88,6 +90,13 @@ interface Entry {
     assembled?: AssembledResponse;
     /** A JSON response that held nothing to redact: assembled from its stored text when read (same result, no work per request). */
     assembleOnRead?: boolean;
+    /**
+     * A body's text when redacting it changed nothing: its UTF-8 bytes, packed outside the JS heap
+     * (see `BodyBytes`), decoded when read. The collector copies a string until it is old; these
+     * it never moves.
+     */
+    requestBytes?: Buffer;
+    responseBytes?: Buffer;
   };
   cost?: Cost;
   /** Bytes this entry holds: bodies (captured or shown) plus a fixed share for its metadata. */
@@ -100,6 +109,25 @@ interface SessionTotals {
   summary: SessionSummary;
   unpriced: number;
 }
+
+/** The entry opened for a relay record (found again at its end even once the bound dropped it). */
+const OPENED = Symbol("capture entry");
+type Opened = RequestRecord & { [OPENED]?: Entry };
+
+/** Kinds of noted hook calls. */
+const START = 0;
+const REQUEST_CHUNK = 1;
+const RESPONSE_START = 2;
+const RESPONSE_CHUNK = 3;
+const END = 4;
+/** Noted calls wait for at most this many (a request makes four or five)… */
+const PENDING_CALLS = 256;
+/** …or these many body bytes, copied… */
+const PENDING_BYTES = 1024 * 1024;
+/** …or this long (ms). */
+const PENDING_MS = 50;
+/** A chunk larger than this is worked out at once rather than copied to wait. */
+const PENDING_CHUNK = 16 * 1024;
 
 /** Requests kept at most, bodies or not (each costs its metadata). */
 const MAX_ENTRIES = 10_000;
@@ -143,6 +171,8 @@ export class CaptureStore implements RelayObserver {
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private readonly configured: readonly string[];
   private readonly seen = new Set<string>();
+  /** The one last in `seen` (remembered again, it stays where it is). */
+  private newestSeen: string | undefined;
   /** `configured` and `seen` compiled for the redactor; rebuilt only when `seen` changes (compiling costs more than redacting). */
   private known: KnownSecrets | undefined;
   /** Bumped whenever the known secrets change (what was redacted before is worked out afresh). */
@@ -153,12 +183,22 @@ export class CaptureStore implements RelayObserver {
   /** Shared decisions by value (see `sharedDecision`), and the last request's list. */
   private readonly decisionMemo = new Map<string, Decision[]>();
   private lastDecisions: Decision[] | undefined;
+  /** The last request's and the last response's headers, raw and as kept (see `redactHeaders`). */
+  private lastRequestHead: HeadMemo | undefined;
+  private lastResponseHead: HeadMemo | undefined;
   /** One copy of strings that repeat (paths, models, upstream URLs): see `intern`. */
   private readonly strings = new Map<string, string>();
+  /** Where clean bodies' bytes are packed. */
+  private readonly bodyBytes = new BodyBytes();
   /** Session ids by the raw header value, for the current known secrets. */
   private readonly sessionIds = new Map<string, string>();
+  /** Hook calls not yet replayed, four slots each (kind, record, two arguments): see `drain`. */
+  private pending: unknown[] = [];
+  private pendingBytes = 0;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private drainSoon = false;
+  private draining = false;
   private finishing: Entry[] = [];
-  private finishScheduled = false;
   private table: PriceTable | undefined;
   private tableLoading: Promise<void> | undefined;
   private unpricedQueue: Entry[] = [];
@@ -173,6 +213,8 @@ export class CaptureStore implements RelayObserver {
 
   /** Every change, as it happens; returns the unsubscribe function. */
   subscribe(listener: (event: StoreEvent) => void): () => void {
+    // What happened before it listened is read with `list()`, not announced to it.
+    this.drain();
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -182,8 +224,102 @@ export class CaptureStore implements RelayObserver {
   }
 
   // ---- relay hooks -------------------------------------------------------------------------
+  //
+  // Each hook only notes the call (references, and a copy of a stream's small chunks); the calls
+  // are replayed in a batch (`drain`), as the relay goes on: a batch runs with its code and data
+  // warm, where a call between two of the relay's own steps ran cold, at two to three times the
+  // cost. Every reader drains first, so nothing is read that was not redacted, and what waits is
+  // bounded (PENDING_CALLS, PENDING_BYTES, PENDING_MS); with a page open it is drained at once.
 
   requestStart(record: RequestRecord, facts: RequestFacts): void {
+    this.note(START, record, facts, undefined);
+  }
+
+  requestChunk(record: RequestRecord, chunk: Buffer): void {
+    if (chunk.length > PENDING_CHUNK) {
+      // A large chunk is worked out at once (what is not kept of it is never copied).
+      this.drain();
+      this.onRequestChunk(record, ownedCopy(chunk));
+      return;
+    }
+    this.pendingBytes += chunk.length;
+    this.note(REQUEST_CHUNK, record, ownedCopy(chunk), undefined);
+  }
+
+  responseStart(record: RequestRecord, status: number, headers: Readonly<Record<string, string | string[]>>): void {
+    this.note(RESPONSE_START, record, status, headers);
+  }
+
+  responseChunk(record: RequestRecord, chunk: Buffer): void {
+    const t = performance.now();
+    if (chunk.length > PENDING_CHUNK) {
+      this.drain();
+      this.onResponseChunk(record, ownedCopy(chunk), t);
+      return;
+    }
+    this.pendingBytes += chunk.length;
+    this.note(RESPONSE_CHUNK, record, ownedCopy(chunk), t);
+  }
+
+  requestEnd(record: RequestRecord): void {
+    this.note(END, record, undefined, undefined);
+  }
+
+  private note(kind: number, record: RequestRecord, a: unknown, b: unknown): void {
+    this.pending.push(kind, record, a, b);
+    if (this.pending.length >= PENDING_CALLS * 4 || this.pendingBytes > PENDING_BYTES) this.drain();
+    else if (this.listeners.size > 0) {
+      if (!this.drainSoon) {
+        this.drainSoon = true;
+        setImmediate(this.drainNow);
+      }
+    } else this.drainTimer ??= setTimeout(this.drainNow, PENDING_MS).unref();
+  }
+
+  private readonly drainNow = () => this.drain();
+
+  /** Replay the noted calls, in order, then finish the requests that ended. */
+  private drain(): void {
+    if (this.draining) return;
+    if (this.drainTimer !== undefined) {
+      clearTimeout(this.drainTimer);
+      this.drainTimer = undefined;
+    }
+    this.drainSoon = false;
+    this.draining = true;
+    try {
+      // A hook called while replaying (none today) lands in a fresh list, replayed after.
+      while (this.pending.length > 0) {
+        const calls = this.pending;
+        this.pending = [];
+        this.pendingBytes = 0;
+        for (let i = 0; i < calls.length; i += 4) {
+          const record = calls[i + 1] as RequestRecord;
+          switch (calls[i]) {
+            case START:
+              this.onRequestStart(record, calls[i + 2] as RequestFacts);
+              break;
+            case REQUEST_CHUNK:
+              this.onRequestChunk(record, calls[i + 2] as Buffer);
+              break;
+            case RESPONSE_START:
+              this.onResponseStart(record, calls[i + 2] as number, calls[i + 3] as Readonly<Record<string, string | string[]>>);
+              break;
+            case RESPONSE_CHUNK:
+              this.onResponseChunk(record, calls[i + 2] as Buffer, calls[i + 3] as number);
+              break;
+            default:
+              this.onRequestEnd(record);
+          }
+        }
+        if (this.finishing.length > 0) this.finishPending();
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private onRequestStart(record: RequestRecord, facts: RequestFacts): void {
     // What the client presented is learned before anything of this request is kept or sent (its
     // session id, its path in the live feed), and the headers are stored redacted. Cheap: a client
     // repeats its headers, and a value seen before costs two lookups.
@@ -198,15 +334,18 @@ export class CaptureStore implements RelayObserver {
     this.enforceBound();
   }
 
-  requestChunk(record: RequestRecord, chunk: Buffer): void {
+  private onRequestChunk(record: RequestRecord, chunk: Buffer): void {
     const entry = this.entries.get(record.id);
-    if (!entry || entry.evicted) return;
-    entry.requestBody ??= new BodyCapture(this.maxBodyBytes, entry.bodyType, entry.bodyEncoding);
-    // The first chunk of a body that is not yet flowing is the whole body the relay read (a Buffer).
-    this.addBodyBytes(entry, entry.requestBody.push(chunk, undefined, entry.requestBody.seen === 0 && chunk.length === chunk.buffer.byteLength));
+    if (!entry) return;
+    if (entry.requestBody === undefined) {
+      entry.requestBody = new BodyCapture(this.maxBodyBytes, entry.bodyType, entry.bodyEncoding);
+      // Evicted before its body came (the bound, at its start): the body is still counted and shown evicted.
+      if (entry.evicted) entry.requestBody.evict();
+    }
+    this.addBodyBytes(entry, entry.requestBody.push(chunk, undefined, true));
   }
 
-  responseStart(record: RequestRecord, status: number, headers: Readonly<Record<string, string | string[]>>): void {
+  private onResponseStart(record: RequestRecord, status: number, headers: Readonly<Record<string, string | string[]>>): void {
     const entry = this.entries.get(record.id);
     if (!entry) return;
     // The relay's own object, never changed after it is relayed: redacted when the request ends.
@@ -216,26 +355,25 @@ export class CaptureStore implements RelayObserver {
     this.emitRequest(entry);
   }
 
-  responseChunk(record: RequestRecord, chunk: Buffer): void {
+  private onResponseChunk(record: RequestRecord, chunk: Buffer, t: number): void {
     const entry = this.entries.get(record.id);
-    if (!entry?.responseBody || entry.evicted) return;
-    this.addBodyBytes(entry, entry.responseBody.push(chunk, performance.now() - entry.t0));
+    if (!entry?.responseBody) return;
+    // An evicted capture counts what it sees and keeps nothing.
+    this.addBodyBytes(entry, entry.responseBody.push(chunk, t - entry.t0, true));
   }
 
-  requestEnd(record: RequestRecord): void {
+  private onRequestEnd(record: RequestRecord): void {
+    // Dropped by the bound while it ran: it still counts in its session, nothing of it comes back.
     // Refused before it was planned (401, 404, 413…): it still happened, with no bodies.
-    const entry = this.entries.get(record.id) ?? this.open(record, undefined);
+    const entry = this.entries.get(record.id) ?? (record as Opened)[OPENED] ?? this.open(record, undefined);
     entry.record = record;
     this.finishing.push(entry);
-    if (!this.finishScheduled) {
-      this.finishScheduled = true;
-      setImmediate(() => this.finishPending());
-    }
   }
 
   // ---- reading -----------------------------------------------------------------------------
 
   list(): RequestList {
+    this.drain();
     const requests: RequestSummary[] = [];
     const evicted: number[] = [];
     for (let i = this.head; i < this.order.length; i++) {
@@ -247,15 +385,18 @@ export class CaptureStore implements RelayObserver {
   }
 
   detail(id: number): RequestDetail | undefined {
+    this.drain();
     const entry = this.entries.get(id);
     return entry ? this.detailOf(entry) : undefined;
   }
 
   sessions(): SessionList {
+    this.drain();
     return { sessions: [...this.sessionTotals.values()].map((s) => summaryCopy(s.summary)) };
   }
 
   session(id: string): { summary: SessionSummary; requests: RequestDetail[] } | undefined {
+    this.drain();
     const totals = this.sessionTotals.get(id);
     if (!totals) return undefined;
     const requests: RequestDetail[] = [];
@@ -268,14 +409,21 @@ export class CaptureStore implements RelayObserver {
 
   /** Resolves once every ended request has been processed (tests, exports). */
   async settled(): Promise<void> {
-    while (this.finishScheduled || this.tableLoading) {
-      await new Promise((resolve) => setImmediate(resolve));
-      if (this.tableLoading) await this.tableLoading;
+    this.drain();
+    while (this.tableLoading) {
+      await this.tableLoading;
+      this.drain();
     }
+  }
+
+  /** Hook calls noted and not yet worked out (never more than PENDING_CALLS). */
+  get pendingCalls(): number {
+    return this.pending.length / 4;
   }
 
   /** The bytes held now (bodies and metadata), never above `maxBytes` for long. */
   get heldBytes(): number {
+    this.drain();
     return this.bytes;
   }
 
@@ -293,12 +441,22 @@ export class CaptureStore implements RelayObserver {
       convention: facts?.providerKind === "openai" || facts?.providerKind === "generic" ? "openai" : "anthropic",
       oauthForwarded: facts?.oauthForwarded ?? false,
       oauthWithheld: decisions.some((d) => d.action === "withhold" && d.value.includes("sk-ant-oat")),
+      // Every field from the start: one shape for every entry, its fields in the object itself.
+      headers: undefined,
+      bodyType: undefined,
+      bodyEncoding: undefined,
+      requestBody: undefined,
+      responseBody: undefined,
+      response: undefined,
+      shown: undefined,
+      cost: undefined,
       bodyBytes: 0,
       metaBytes: ENTRY_OVERHEAD,
       evicted: false,
     };
     this.bytes += entry.metaBytes;
     this.entries.set(entry.id, entry);
+    (record as Opened)[OPENED] = entry;
     this.order.push(entry);
     this.sessionFor(entry);
     return entry;
@@ -340,7 +498,8 @@ export class CaptureStore implements RelayObserver {
    * client presenting its credential on every request keeps it known however many others come and go.
    */
   private remember(token: string): void {
-    if (token.length < 8) return;
+    if (token.length < 8 || token === this.newestSeen) return;
+    this.newestSeen = token;
     if (this.seen.has(token)) {
       // The same set of secrets, only its order changed: nothing redacted needs redoing.
       this.seen.delete(token);
@@ -369,6 +528,23 @@ export class CaptureStore implements RelayObserver {
    * with the same secrets known is not worked out again, but what it carries is still remembered.
    */
   private redactHeaders(pairs: readonly string[], learn: boolean): string[] {
+    // A client sends the same headers request after request (and an upstream answers with the
+    // same, but for its date): the same raw pairs as last time, with the same secrets known, give
+    // the same array, shared. What they carry is still remembered, most recent last.
+    const last = learn ? this.lastRequestHead : this.lastResponseHead;
+    if (last !== undefined && last.generation === this.generation && sameStrings(last.raw, pairs)) {
+      if (last.taught.length > 0) this.learn(last.taught);
+      if (last.generation === this.generation) return last.out;
+    }
+    const taught: string[] = [];
+    const out = this.redactHeadersAfresh(pairs, learn, taught);
+    const head = { raw: pairs, out, taught, generation: this.generation };
+    if (learn) this.lastRequestHead = head;
+    else this.lastResponseHead = head;
+    return out;
+  }
+
+  private redactHeadersAfresh(pairs: readonly string[], learn: boolean, taught: string[]): string[] {
     const out = new Array<string>(pairs.length);
     const generation = this.generation;
     let missed = false;
@@ -394,7 +570,10 @@ export class CaptureStore implements RelayObserver {
         if (secrets.length > 0) (CREDENTIAL_HEADERS.has(lower) ? (credentials ??= []) : (others ??= [])).push(...secrets);
       }
     }
-    if (credentials || others) this.learn([...(credentials ?? []), ...(others ?? [])]);
+    if (credentials || others) {
+      taught.push(...(credentials ?? []), ...(others ?? []));
+      this.learn(taught);
+    }
     // A new secret learned makes every value of this request (memoised or not) worked out afresh.
     const all = this.generation !== generation;
     if (!missed && !all) return out;
@@ -435,7 +614,8 @@ export class CaptureStore implements RelayObserver {
    * them, not the work of capturing.
    */
   private compactRecord(record: RequestRecord): RequestRecord {
-    const kept: RequestRecord = {
+    // Every field present (absent ones undefined): one shape for every kept record, its fields in the object itself.
+    return {
       type: "request",
       time: record.time,
       id: record.id,
@@ -444,17 +624,16 @@ export class CaptureStore implements RelayObserver {
       status: record.status,
       stream: record.stream,
       durationMs: record.durationMs,
+      model: record.model === undefined ? undefined : this.intern(record.model),
+      provider: record.provider,
+      route: record.route === undefined ? undefined : this.intern(record.route),
+      upstream: record.upstream === undefined ? undefined : this.intern(record.upstream),
+      upstreamModel: record.upstreamModel === undefined ? undefined : this.intern(record.upstreamModel),
+      ttfbMs: record.ttfbMs,
+      usage: record.usage === undefined ? undefined : { ...record.usage },
+      error: record.error,
+      decisions: record.decisions === undefined ? undefined : this.sharedDecisions(record.decisions),
     };
-    if (record.model !== undefined) kept.model = this.intern(record.model);
-    if (record.provider !== undefined) kept.provider = record.provider;
-    if (record.route !== undefined) kept.route = this.intern(record.route);
-    if (record.upstream !== undefined) kept.upstream = this.intern(record.upstream);
-    if (record.upstreamModel !== undefined) kept.upstreamModel = this.intern(record.upstreamModel);
-    if (record.ttfbMs !== undefined) kept.ttfbMs = record.ttfbMs;
-    if (record.usage !== undefined) kept.usage = { ...record.usage };
-    if (record.error !== undefined) kept.error = record.error;
-    if (record.decisions !== undefined) kept.decisions = this.sharedDecisions(record.decisions);
-    return kept;
   }
 
   /**
@@ -548,12 +727,21 @@ export class CaptureStore implements RelayObserver {
         delete body.text;
         body.evicted = true;
       }
+      this.releaseBytes(shown);
       delete shown.events;
       delete shown.assembled;
     }
     entry.bodyBytes = 0;
     this.bytes -= held;
     if (held > 0 || entry.state === "active" || entry.requestBody || entry.responseBody || shown?.request || shown?.response) entry.evicted = true;
+  }
+
+  /** Bodies kept as bytes are given back (their slab is used again once all of its are). */
+  private releaseBytes(shown: NonNullable<Entry["shown"]>): void {
+    if (shown.requestBytes) this.bodyBytes.release(shown.requestBytes);
+    if (shown.responseBytes) this.bodyBytes.release(shown.responseBytes);
+    shown.requestBytes = undefined;
+    shown.responseBytes = undefined;
   }
 
   private dropOldest(): void {
@@ -563,6 +751,7 @@ export class CaptureStore implements RelayObserver {
     entry.bodyBytes = 0;
     entry.requestBody?.evict();
     entry.responseBody?.evict();
+    if (entry.shown) this.releaseBytes(entry.shown);
     entry.evicted = true;
     this.entries.delete(entry.id);
     this.order[this.head++] = undefined as unknown as Entry;
@@ -574,7 +763,6 @@ export class CaptureStore implements RelayObserver {
   }
 
   private finishPending(): void {
-    this.finishScheduled = false;
     const batch = this.finishing;
     this.finishing = [];
     for (const entry of batch) {
@@ -604,15 +792,23 @@ export class CaptureStore implements RelayObserver {
     const shown: NonNullable<Entry["shown"]> = {};
     let bytes = 0;
     if (entry.requestBody) {
-      const raw = this.displayText(entry.requestBody);
+      const display = this.displayText(entry.requestBody);
+      const raw = display?.text;
       const text = raw === undefined ? undefined : this.redactBody(raw);
-      shown.request = entry.requestBody.describe(text);
-      if (raw !== undefined && text === undefined) shown.request.withheld = WITHHELD_ENCODED;
-      bytes += text?.length ?? 0;
+      if (text !== undefined && text === raw && display!.whole) {
+        shown.request = entry.requestBody.describe(undefined);
+        shown.requestBytes = this.bodyBytes.keep(display!.bytes);
+        bytes += display!.bytes.length;
+      } else {
+        shown.request = entry.requestBody.describe(text);
+        if (raw !== undefined && text === undefined) shown.request.withheld = WITHHELD_ENCODED;
+        bytes += text?.length ?? 0;
+      }
     }
     const body = entry.responseBody;
     if (body) {
-      const rawText = this.displayText(body);
+      const display = this.displayText(body);
+      const rawText = display?.text;
       let text = rawText === undefined ? undefined : this.redactBody(rawText);
       let withheld = rawText !== undefined && text === undefined ? WITHHELD_ENCODED : undefined;
       if (rawText !== undefined) {
@@ -648,9 +844,15 @@ export class CaptureStore implements RelayObserver {
         }
         if (shown.assembled) bytes += shown.assembled.text.length + shown.assembled.thinking.length;
       }
-      shown.response = body.describe(text);
+      if (text !== undefined && text === rawText && display!.whole) {
+        shown.response = body.describe(undefined);
+        shown.responseBytes = this.bodyBytes.keep(display!.bytes);
+        bytes += display!.bytes.length;
+      } else {
+        shown.response = body.describe(text);
+        bytes += text?.length ?? 0;
+      }
       if (withheld !== undefined) shown.response.withheld = withheld;
-      bytes += text?.length ?? 0;
     }
     entry.shown = shown;
     // The captures are spent: only what is shown stays.
@@ -661,13 +863,18 @@ export class CaptureStore implements RelayObserver {
     if (entry.evicted) this.evictBodies(entry);
   }
 
-  /** The raw text of a capture, decoded for display (still unredacted). */
-  private displayText(capture: BodyCapture): string | undefined {
+  /**
+   * The raw text of a capture, decoded for display (still unredacted), with the bytes it was
+   * decoded from; `whole` when those bytes decode to exactly that text (no character cut off).
+   */
+  private displayText(capture: BodyCapture): { text: string; bytes: Buffer; whole: boolean } | undefined {
     const raw = capture.take();
     if (raw === undefined || !isTextual(capture.contentType)) return undefined;
     const decoded = decodeForDisplay(raw, capture.encoding, this.maxBodyBytes);
     if (!decoded) return undefined;
-    return textOf(decoded.bytes, capture.truncated || decoded.cut);
+    const cut = capture.truncated || decoded.cut;
+    const text = textOf(decoded.bytes, cut);
+    return text === undefined ? undefined : { text, bytes: decoded.bytes, whole: !cut };
   }
 
   /** A body as the page and exports show it: JSON escapes cannot hide a secret either. */
@@ -842,7 +1049,7 @@ export class CaptureStore implements RelayObserver {
     if (entry.record.upstream !== undefined) detail.upstream = this.redact(entry.record.upstream);
     const shown = entry.shown;
     const pendingBody = (capture: BodyCapture | undefined) => capture?.describe(undefined);
-    const requestBody = shown?.request ?? pendingBody(entry.requestBody);
+    const requestBody = shown?.request ? withText(shown.request, shown.requestBytes) : pendingBody(entry.requestBody);
     if (requestBody) detail.request.body = requestBody;
     if (entry.response) {
       const { status, rawHeaders, headers } = entry.response;
@@ -850,7 +1057,7 @@ export class CaptureStore implements RelayObserver {
         status,
         headers: toPairs(headers ?? (rawHeaders ? this.redactResponseHeaders(rawHeaders) : [])),
       };
-      const body = shown?.response ?? pendingBody(entry.responseBody);
+      const body = shown?.response ? withText(shown.response, shown.responseBytes) : pendingBody(entry.responseBody);
       if (body) response.body = body;
       if (shown?.events) response.events = shown.events;
       if (shown?.assembled) response.assembled = shown.assembled;
@@ -915,6 +1122,20 @@ function sameDecision(a: Decision, b: Decision): boolean {
   return a.value === b.value && a.header === b.header && a.action === b.action && a.reason === b.reason;
 }
 
+/** One header list as received and as kept, with what it taught, for the known secrets of `generation`. */
+interface HeadMemo {
+  raw: readonly string[];
+  out: string[];
+  taught: readonly string[];
+  generation: number;
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** A header value's redacted form, and the secrets it carries as a client's credential. */
 interface MemoValue {
   shown: string;
@@ -936,6 +1157,11 @@ function headerSecrets(lower: string, value: string): readonly string[] {
   const secrets = [value.trim()];
   if (lower === "cookie") for (const part of value.split(";")) secrets.push(part.slice(part.indexOf("=") + 1).trim());
   return secrets;
+}
+
+/** A shown body as served: its text decoded from the kept bytes when it was kept as bytes. */
+function withText(body: CapturedBody, bytes: Buffer | undefined): CapturedBody {
+  return bytes === undefined ? body : { ...body, text: textOf(bytes, false) ?? "" };
 }
 
 /** Flat name, value pairs as the API's `[name, value]` tuples. */
@@ -984,6 +1210,11 @@ function parseSecretQueryValues(target: string, q: number): string[] {
     if (value !== "" && redact(`/?${name}=${encodeURIComponent(value)}`) !== `/?${name}=${encodeURIComponent(value)}`) values.push(value);
   }
   return values;
+}
+
+/** The chunk itself when it is a standalone Buffer, else a copy (a view may pin a larger buffer). */
+function ownedCopy(chunk: Buffer): Buffer {
+  return chunk.byteOffset === 0 && chunk.length === chunk.buffer.byteLength ? chunk : Buffer.from(chunk);
 }
 
 function nonIdentity(encoding: string | undefined): string | undefined {
