@@ -64,11 +64,16 @@ export class BodyCapture {
 
   /** The shape the API serves, given the (already redacted) text. */
   describe(text: string | undefined): CapturedBody {
-    const body: CapturedBody = { bytes: this.seen, truncated: this.truncated, evicted: this.evicted };
-    if (this.contentType !== undefined) body.contentType = this.contentType;
-    if (this.encoding !== undefined) body.encoding = this.encoding;
-    if (text !== undefined && !this.evicted) body.text = text;
-    return body;
+    // Every field present (absent ones undefined, which JSON leaves out): one shape, kept long.
+    return {
+      bytes: this.seen,
+      contentType: this.contentType,
+      text: this.evicted ? undefined : text,
+      truncated: this.truncated,
+      evicted: this.evicted,
+      encoding: this.encoding,
+      withheld: undefined,
+    };
   }
 }
 
@@ -87,44 +92,58 @@ export class BodyBytes {
   private readonly spare: Buffer[] = [];
 
   /** A copy of `bytes` to keep; give it back with `release` when it is dropped (it must not be read after). */
-  keep(bytes: Buffer): Buffer {
+  keep(bytes: Buffer): KeptBytes {
     const n = bytes.length;
     if (n > BodyBytes.LARGE) {
-      if (bytes.byteOffset === 0 && bytes.length === bytes.buffer.byteLength) return bytes;
+      if (bytes.byteOffset === 0 && bytes.length === bytes.buffer.byteLength) return new KeptBytes(bytes.buffer, 0, n);
       const own = Buffer.allocUnsafeSlow(n);
       own.set(bytes);
-      return own;
+      return new KeptBytes(own.buffer, 0, n);
     }
     if (this.slab === undefined || this.used + n > this.slab.length) {
       const full = this.slab;
       this.slab = this.spare.pop() ?? Buffer.allocUnsafeSlow(BodyBytes.SLAB);
       this.used = 0;
       this.alive.set(this.slab.buffer, 0);
-      if (full !== undefined && this.alive.get(full.buffer) === 0) this.retire(full);
+      if (full !== undefined && this.alive.get(full.buffer) === 0) this.retire(full.buffer);
     }
     const at = this.used;
     this.slab.set(bytes, at);
     this.used += n;
     this.alive.set(this.slab.buffer, this.alive.get(this.slab.buffer)! + 1);
-    return this.slab.subarray(at, at + n);
+    return new KeptBytes(this.slab.buffer, at, n);
   }
 
   /** What `keep` returned is no longer kept. */
-  release(kept: Buffer): void {
-    const count = this.alive.get(kept.buffer);
+  release(kept: KeptBytes): void {
+    const count = this.alive.get(kept.memory);
     if (count === undefined) return;
-    this.alive.set(kept.buffer, count - 1);
-    if (count === 1 && kept.buffer !== this.slab?.buffer) this.retire(Buffer.from(kept.buffer));
+    this.alive.set(kept.memory, count - 1);
+    if (count === 1 && kept.memory !== this.slab?.buffer) this.retire(kept.memory);
   }
 
-  private retire(slab: Buffer): void {
-    this.alive.delete(slab.buffer);
-    if (this.spare.length < 2) this.spare.push(slab);
+  /** The kept bytes, to read now (a view: not to be held). */
+  static view(kept: KeptBytes): Buffer {
+    return Buffer.from(kept.memory, kept.at, kept.length);
+  }
+
+  private retire(memory: ArrayBufferLike): void {
+    this.alive.delete(memory);
+    if (this.spare.length < 2) this.spare.push(Buffer.from(memory));
   }
 
   /** Large enough that a fresh slab is rare, small beside `inspect.maxBytes`. */
   static readonly SLAB = 1024 * 1024;
   static readonly LARGE = 16 * 1024;
+}
+
+/** Where `BodyBytes` put a body: three fields, where a Buffer view is an object of ~100 bytes with its own bookkeeping. */
+export class KeptBytes {
+  constructor(
+    readonly memory: ArrayBufferLike,
+    readonly at: number,
+    readonly length: number,
+  ) {}
 }
 
 /** Chunk arrival times kept per body (a stream of tiny chunks must not grow without bound). */

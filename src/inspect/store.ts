@@ -29,7 +29,7 @@ import { redactJson } from "../policy/redact-json.js";
 import { estimateCost, loadPriceTable, totalInputTokens, type Cost, type PriceTable, type UsageConvention } from "../pricing/cost.js";
 import type { RelayObserver, RequestFacts } from "../relay/observer.js";
 import { assembleEvents, assembleJson, parseSse, type ParsedEvent } from "./assemble.js";
-import { BodyBytes, BodyCapture, decodeForDisplay, isTextual, textOf } from "./body.js";
+import { BodyBytes, BodyCapture, decodeForDisplay, isTextual, textOf, type KeptBytes } from "./body.js";
 import type {
   AssembledResponse,
   CapturedBody,
@@ -95,8 +95,8 @@ interface Entry {
      * (see `BodyBytes`), decoded when read. The collector copies a string until it is old; these
      * it never moves.
      */
-    requestBytes?: Buffer;
-    responseBytes?: Buffer;
+    requestBytes?: KeptBytes | undefined;
+    responseBytes?: KeptBytes | undefined;
   };
   cost?: Cost;
   /** Bytes this entry holds: bodies (captured or shown) plus a fixed share for its metadata. */
@@ -349,7 +349,7 @@ export class CaptureStore implements RelayObserver {
     const entry = this.entries.get(record.id);
     if (!entry) return;
     // The relay's own object, never changed after it is relayed: redacted when the request ends.
-    entry.response = { status, rawHeaders: headers };
+    entry.response = { status, rawHeaders: headers, headers: undefined };
     entry.responseBody = new BodyCapture(this.maxBodyBytes, headerValue(headers, "content-type"), nonIdentity(headerValue(headers, "content-encoding")));
     if (entry.evicted) entry.responseBody.evict();
     this.emitRequest(entry);
@@ -789,7 +789,16 @@ export class CaptureStore implements RelayObserver {
    * redact to the same (the pieces each looked harmless), the raw text and events are withheld.
    */
   private show(entry: Entry): void {
-    const shown: NonNullable<Entry["shown"]> = {};
+    // Every field from the start (one shape, fields in the object itself).
+    const shown: NonNullable<Entry["shown"]> = {
+      request: undefined,
+      response: undefined,
+      events: undefined,
+      assembled: undefined,
+      assembleOnRead: undefined,
+      requestBytes: undefined,
+      responseBytes: undefined,
+    };
     let bytes = 0;
     if (entry.requestBody) {
       const display = this.displayText(entry.requestBody);
@@ -991,7 +1000,7 @@ export class CaptureStore implements RelayObserver {
         this.markPartial(totals);
       }
     }
-    const point: ContextPoint = { id: entry.id, time: record.time };
+    const point: ContextPoint = { id: entry.id, time: record.time, tokens: undefined };
     if (u) point.tokens = totalInputTokens(u, entry.convention);
     s.context.push(point);
     // Trimmed a quarter at a time (a shift per request moved the whole list each time); readers see the last MAX_CONTEXT_POINTS.
@@ -1160,8 +1169,8 @@ function headerSecrets(lower: string, value: string): readonly string[] {
 }
 
 /** A shown body as served: its text decoded from the kept bytes when it was kept as bytes. */
-function withText(body: CapturedBody, bytes: Buffer | undefined): CapturedBody {
-  return bytes === undefined ? body : { ...body, text: textOf(bytes, false) ?? "" };
+function withText(body: CapturedBody, bytes: KeptBytes | undefined): CapturedBody {
+  return bytes === undefined ? body : { ...body, text: textOf(BodyBytes.view(bytes), false) ?? "" };
 }
 
 /** Flat name, value pairs as the API's `[name, value]` tuples. */
