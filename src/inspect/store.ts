@@ -324,12 +324,19 @@ export class CaptureStore implements RelayObserver {
     // session id, its path in the live feed), and the headers are stored redacted. Cheap: a client
     // repeats its headers, and a value seen before costs two lookups.
     if (facts.target !== undefined) for (const secret of secretQueryValues(facts.target)) this.remember(secret);
-    const headers = this.redactHeaders(facts.rawHeaders, true);
-    const entry = this.open(record, facts);
-    entry.headers = headers;
-    entry.bodyType = rawHeader(facts.rawHeaders, "content-type");
-    entry.bodyEncoding = nonIdentity(rawHeader(facts.rawHeaders, "content-encoding"));
-    this.addMetaBytes(entry, pairBytes(headers));
+    const head = this.headOf(facts.rawHeaders, true);
+    // What the list gives, worked out once per list (and per set of known secrets, like the list).
+    const derived = (head.derived ??= {
+      sessionId: this.sessionIdOf(facts.rawHeaders),
+      bodyType: rawHeader(facts.rawHeaders, "content-type"),
+      bodyEncoding: nonIdentity(rawHeader(facts.rawHeaders, "content-encoding")),
+      bytes: pairBytes(head.out),
+    });
+    const entry = this.open(record, facts, derived.sessionId);
+    entry.headers = head.out;
+    entry.bodyType = derived.bodyType;
+    entry.bodyEncoding = derived.bodyEncoding;
+    this.addMetaBytes(entry, derived.bytes);
     this.emitRequest(entry);
     this.enforceBound();
   }
@@ -429,13 +436,13 @@ export class CaptureStore implements RelayObserver {
 
   // ---- internals ---------------------------------------------------------------------------
 
-  private open(record: RequestRecord, facts: RequestFacts | undefined): Entry {
+  private open(record: RequestRecord, facts: RequestFacts | undefined, sessionId?: string): Entry {
     const arrived = facts?.startedAt ?? performance.now() - Math.max(0, Date.now() - Date.parse(record.time));
     const decisions = record.decisions ?? [];
     const entry: Entry = {
       id: record.id,
       record,
-      sessionId: (facts && this.sessionIdOf(facts.rawHeaders)) ?? this.options.runSession,
+      sessionId: sessionId ?? this.options.runSession,
       state: "active",
       t0: arrived,
       convention: facts?.providerKind === "openai" || facts?.providerKind === "generic" ? "openai" : "anthropic",
@@ -528,20 +535,24 @@ export class CaptureStore implements RelayObserver {
    * with the same secrets known is not worked out again, but what it carries is still remembered.
    */
   private redactHeaders(pairs: readonly string[], learn: boolean): string[] {
+    return this.headOf(pairs, learn).out;
+  }
+
+  private headOf(pairs: readonly string[], learn: boolean): HeadMemo {
     // A client sends the same headers request after request (and an upstream answers with the
     // same, but for its date): the same raw pairs as last time, with the same secrets known, give
     // the same array, shared. What they carry is still remembered, most recent last.
     const last = learn ? this.lastRequestHead : this.lastResponseHead;
     if (last !== undefined && last.generation === this.generation && sameStrings(last.raw, pairs)) {
       if (last.taught.length > 0) this.learn(last.taught);
-      if (last.generation === this.generation) return last.out;
+      if (last.generation === this.generation) return last;
     }
     const taught: string[] = [];
     const out = this.redactHeadersAfresh(pairs, learn, taught);
-    const head = { raw: pairs, out, taught, generation: this.generation };
+    const head: HeadMemo = { raw: pairs, out, taught, generation: this.generation, derived: undefined };
     if (learn) this.lastRequestHead = head;
     else this.lastResponseHead = head;
-    return out;
+    return head;
   }
 
   private redactHeadersAfresh(pairs: readonly string[], learn: boolean, taught: string[]): string[] {
@@ -1137,6 +1148,8 @@ interface HeadMemo {
   out: string[];
   taught: readonly string[];
   generation: number;
+  /** Of a request's list: its session, its body's type and coding, the bytes it counts for. */
+  derived: { sessionId: string | undefined; bodyType: string | undefined; bodyEncoding: string | undefined; bytes: number } | undefined;
 }
 
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {
