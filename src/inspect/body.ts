@@ -79,22 +79,39 @@ export class BodyCapture {
 
 /**
  * Bytes kept for a long time (bodies of ended requests), packed into slabs outside the JS heap: a
- * body costs the collector one small view, never a copy of its bytes. Each slab counts the bodies
- * alive in it; one whose bodies are all released is used again (memory touched for the first time
- * costs a page fault per 4 KiB, and a fault in a virtual machine costs more than the copy). A body
- * larger than a slab's share gets a buffer of its own.
+ * body costs the collector one small object, never a copy of its bytes. Each slab counts the bytes
+ * of the bodies alive in it; one whose bodies are all released is used again (memory touched for
+ * the first time costs a page fault per 4 KiB, and a fault in a virtual machine costs more than
+ * the copy). A body larger than a quarter of a slab (at most 16 KiB) gets a buffer of its own.
+ *
+ * A slab lives while any body in it does: `waste` counts what slabs hold for no body (the dead
+ * part of slabs still in use), so the store can bound it with the bodies.
  */
 export class BodyBytes {
   private slab: Buffer | undefined;
   private used = 0;
-  /** Bodies alive per slab (by its memory). */
-  private readonly alive = new Map<ArrayBufferLike, number>();
+  /** Bytes of bodies alive per slab (by its memory). */
+  private readonly live = new Map<ArrayBufferLike, number>();
   private readonly spare: Buffer[] = [];
+  private readonly large: number;
+  /** Bytes in slabs that belong to no body alive (the current slab's unused end excepted). */
+  waste = 0;
+
+  constructor(readonly slabSize: number) {
+    this.large = Math.min(16 * 1024, slabSize >> 2);
+  }
+
+  /** A slab for a store of `maxBytes`: a 64th of it, up to 1 MiB; none below 1 MiB (each body then has its own buffer). */
+  static slabSizeFor(maxBytes: number): number {
+    if (maxBytes < 1024 * 1024) return 0;
+    return Math.min(1024 * 1024, Math.floor(maxBytes / 64 / 4096) * 4096);
+  }
 
   /** A copy of `bytes` to keep; give it back with `release` when it is dropped (it must not be read after). */
   keep(bytes: Buffer): KeptBytes {
     const n = bytes.length;
-    if (n > BodyBytes.LARGE) {
+    if (n === 0) return NO_BYTES;
+    if (n > this.large) {
       if (bytes.byteOffset === 0 && bytes.length === bytes.buffer.byteLength) return new KeptBytes(bytes.buffer, 0, n);
       const own = Buffer.allocUnsafeSlow(n);
       own.set(bytes);
@@ -102,24 +119,37 @@ export class BodyBytes {
     }
     if (this.slab === undefined || this.used + n > this.slab.length) {
       const full = this.slab;
-      this.slab = this.spare.pop() ?? Buffer.allocUnsafeSlow(BodyBytes.SLAB);
+      if (full !== undefined) {
+        const alive = this.live.get(full.buffer)!;
+        if (alive === 0) this.retire(full.buffer);
+        else this.waste += full.length - alive;
+      }
+      this.slab = this.spare.pop() ?? Buffer.allocUnsafeSlow(this.slabSize);
       this.used = 0;
-      this.alive.set(this.slab.buffer, 0);
-      if (full !== undefined && this.alive.get(full.buffer) === 0) this.retire(full.buffer);
+      this.live.set(this.slab.buffer, 0);
     }
     const at = this.used;
     this.slab.set(bytes, at);
     this.used += n;
-    this.alive.set(this.slab.buffer, this.alive.get(this.slab.buffer)! + 1);
+    this.live.set(this.slab.buffer, this.live.get(this.slab.buffer)! + n);
     return new KeptBytes(this.slab.buffer, at, n);
   }
 
   /** What `keep` returned is no longer kept. */
   release(kept: KeptBytes): void {
-    const count = this.alive.get(kept.memory);
-    if (count === undefined) return;
-    this.alive.set(kept.memory, count - 1);
-    if (count === 1 && kept.memory !== this.slab?.buffer) this.retire(kept.memory);
+    const alive = this.live.get(kept.memory);
+    if (alive === undefined) return;
+    const left = alive - kept.length;
+    if (kept.memory === this.slab?.buffer) {
+      this.live.set(kept.memory, left);
+    } else if (left === 0) {
+      // Its last body: the slab no longer counts as waste.
+      this.waste -= this.slabSize - alive;
+      this.retire(kept.memory);
+    } else {
+      this.live.set(kept.memory, left);
+      this.waste += kept.length;
+    }
   }
 
   /** The kept bytes, to read now (a view: not to be held). */
@@ -128,13 +158,10 @@ export class BodyBytes {
   }
 
   private retire(memory: ArrayBufferLike): void {
-    this.alive.delete(memory);
+    this.live.delete(memory);
+    // Two at most (a 32nd of `maxBytes`), not counted: they are ready for the next bodies.
     if (this.spare.length < 2) this.spare.push(Buffer.from(memory));
   }
-
-  /** Large enough that a fresh slab is rare, small beside `inspect.maxBytes`. */
-  static readonly SLAB = 1024 * 1024;
-  static readonly LARGE = 16 * 1024;
 }
 
 /** Where `BodyBytes` put a body: three fields, where a Buffer view is an object of ~100 bytes with its own bookkeeping. */
@@ -145,6 +172,8 @@ export class KeptBytes {
     readonly length: number,
   ) {}
 }
+
+const NO_BYTES = new KeptBytes(new ArrayBuffer(0), 0, 0);
 
 /** Chunk arrival times kept per body (a stream of tiny chunks must not grow without bound). */
 const MAX_ARRIVALS = 100_000;

@@ -99,6 +99,8 @@ interface Entry {
     responseBytes?: KeptBytes | undefined;
   };
   cost?: Cost;
+  /** The credentials its request presented (shared with its header list): its bodies are redacted with them. */
+  taught?: readonly string[] | undefined;
   /** Bytes this entry holds: bodies (captured or shown) plus a fixed share for its metadata. */
   bodyBytes: number;
   metaBytes: number;
@@ -188,8 +190,10 @@ export class CaptureStore implements RelayObserver {
   private lastResponseHead: HeadMemo | undefined;
   /** One copy of strings that repeat (paths, models, upstream URLs): see `intern`. */
   private readonly strings = new Map<string, string>();
+  /** While one entry's bodies are shown: the secrets to use instead of `known` (see `secretsFor`). */
+  private showing: KnownSecrets | undefined;
   /** Where clean bodies' bytes are packed. */
-  private readonly bodyBytes = new BodyBytes();
+  private readonly bodyBytes: BodyBytes;
   /** Session ids by the raw header value, for the current known secrets. */
   private readonly sessionIds = new Map<string, string>();
   /** Hook calls not yet replayed, four slots each (kind, record, two arguments): see `drain`. */
@@ -198,7 +202,6 @@ export class CaptureStore implements RelayObserver {
   private drainTimer: NodeJS.Timeout | undefined;
   private drainSoon = false;
   private draining = false;
-  private finishing: Entry[] = [];
   private table: PriceTable | undefined;
   private tableLoading: Promise<void> | undefined;
   private unpricedQueue: Entry[] = [];
@@ -209,6 +212,7 @@ export class CaptureStore implements RelayObserver {
     this.maxBytes = options.maxBytes ?? DEFAULT_INSPECT.maxBytes;
     this.maxBodyBytes = Math.min(options.maxBodyBytes ?? DEFAULT_INSPECT.maxBodyBytes, this.maxBytes);
     this.configured = options.secrets.filter((s) => s.length >= 4);
+    this.bodyBytes = new BodyBytes(BodyBytes.slabSizeFor(this.maxBytes));
   }
 
   /** Every change, as it happens; returns the unsubscribe function. */
@@ -294,28 +298,33 @@ export class CaptureStore implements RelayObserver {
         this.pending = [];
         this.pendingBytes = 0;
         for (let i = 0; i < calls.length; i += 4) {
-          const record = calls[i + 1] as RequestRecord;
-          switch (calls[i]) {
-            case START:
-              this.onRequestStart(record, calls[i + 2] as RequestFacts);
-              break;
-            case REQUEST_CHUNK:
-              this.onRequestChunk(record, calls[i + 2] as Buffer);
-              break;
-            case RESPONSE_START:
-              this.onResponseStart(record, calls[i + 2] as number, calls[i + 3] as Readonly<Record<string, string | string[]>>);
-              break;
-            case RESPONSE_CHUNK:
-              this.onResponseChunk(record, calls[i + 2] as Buffer, calls[i + 3] as number);
-              break;
-            default:
-              this.onRequestEnd(record);
+          // Replayed off the relay's own guard (a timer, a reader): one call's bug must not take
+          // the relay down, nor the calls after it.
+          try {
+            this.replay(calls, i);
+          } catch (error) {
+            process.emitWarning(`llm-relay: capture failed: ${(error as Error)?.name ?? "Error"}`);
           }
         }
-        if (this.finishing.length > 0) this.finishPending();
       }
     } finally {
       this.draining = false;
+    }
+  }
+
+  private replay(calls: unknown[], i: number): void {
+    const record = calls[i + 1] as RequestRecord;
+    switch (calls[i]) {
+      case START:
+        return this.onRequestStart(record, calls[i + 2] as RequestFacts);
+      case REQUEST_CHUNK:
+        return this.onRequestChunk(record, calls[i + 2] as Buffer);
+      case RESPONSE_START:
+        return this.onResponseStart(record, calls[i + 2] as number, calls[i + 3] as Readonly<Record<string, string | string[]>>);
+      case RESPONSE_CHUNK:
+        return this.onResponseChunk(record, calls[i + 2] as Buffer, calls[i + 3] as number);
+      default:
+        return this.onRequestEnd(record);
     }
   }
 
@@ -323,7 +332,8 @@ export class CaptureStore implements RelayObserver {
     // What the client presented is learned before anything of this request is kept or sent (its
     // session id, its path in the live feed), and the headers are stored redacted. Cheap: a client
     // repeats its headers, and a value seen before costs two lookups.
-    if (facts.target !== undefined) for (const secret of secretQueryValues(facts.target)) this.remember(secret);
+    const fromQuery = facts.target === undefined ? NONE : secretQueryValues(facts.target);
+    for (const secret of fromQuery) this.remember(secret);
     const head = this.headOf(facts.rawHeaders, true);
     // What the list gives, worked out once per list (and per set of known secrets, like the list).
     const derived = (head.derived ??= {
@@ -334,6 +344,8 @@ export class CaptureStore implements RelayObserver {
     });
     const entry = this.open(record, facts, derived.sessionId);
     entry.headers = head.out;
+    // Its own credentials redact its bodies however many others come before it ends.
+    entry.taught = fromQuery.length === 0 ? head.taught : [...fromQuery, ...head.taught];
     entry.bodyType = derived.bodyType;
     entry.bodyEncoding = derived.bodyEncoding;
     this.addMetaBytes(entry, derived.bytes);
@@ -374,7 +386,7 @@ export class CaptureStore implements RelayObserver {
     // Refused before it was planned (401, 404, 413…): it still happened, with no bodies.
     const entry = this.entries.get(record.id) ?? (record as Opened)[OPENED] ?? this.open(record, undefined);
     entry.record = record;
-    this.finishing.push(entry);
+    this.finish(entry);
   }
 
   // ---- reading -----------------------------------------------------------------------------
@@ -388,7 +400,7 @@ export class CaptureStore implements RelayObserver {
       requests.push(this.summaryOf(entry));
       if (entry.evicted) evicted.push(entry.id);
     }
-    return { requests, evicted, capture: { bytes: this.bytes, maxBytes: this.maxBytes, maxBodyBytes: this.maxBodyBytes } };
+    return { requests, evicted, capture: { bytes: this.held, maxBytes: this.maxBytes, maxBodyBytes: this.maxBodyBytes } };
   }
 
   detail(id: number): RequestDetail | undefined {
@@ -431,7 +443,12 @@ export class CaptureStore implements RelayObserver {
   /** The bytes held now (bodies and metadata), never above `maxBytes` for long. */
   get heldBytes(): number {
     this.drain();
-    return this.bytes;
+    return this.held;
+  }
+
+  /** Bodies and metadata, and what the slabs of kept bodies hold for none. */
+  private get held(): number {
+    return this.bytes + this.bodyBytes.waste;
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -457,6 +474,7 @@ export class CaptureStore implements RelayObserver {
       response: undefined,
       shown: undefined,
       cost: undefined,
+      taught: undefined,
       bodyBytes: 0,
       metaBytes: ENTRY_OVERHEAD,
       evicted: false,
@@ -695,8 +713,7 @@ export class CaptureStore implements RelayObserver {
   }
 
   private redact(text: string): string {
-    this.known ??= knownSecrets([...this.configured, ...this.seen]);
-    return redact(text, this.known);
+    return redact(text, this.showing ?? (this.known ??= knownSecrets([...this.configured, ...this.seen])));
   }
 
   /** Headers kept for an entry count toward `maxBytes` with its metadata. */
@@ -709,13 +726,13 @@ export class CaptureStore implements RelayObserver {
     if (n === 0) return;
     entry.bodyBytes += n;
     this.bytes += n;
-    if (this.bytes > this.maxBytes) this.enforceBound();
+    if (this.held > this.maxBytes) this.enforceBound();
   }
 
   /** Evict bodies oldest first, then whole entries, until the bound holds. */
   private enforceBound(): void {
     while (this.order.length - this.head > MAX_ENTRIES) this.dropOldest();
-    while (this.bytes > this.maxBytes) {
+    while (this.held > this.maxBytes) {
       if (this.bodyCursor < this.head) this.bodyCursor = this.head;
       if (this.bodyCursor < this.order.length) {
         this.evictBodies(this.order[this.bodyCursor++]!);
@@ -773,24 +790,22 @@ export class CaptureStore implements RelayObserver {
     }
   }
 
-  private finishPending(): void {
-    const batch = this.finishing;
-    this.finishing = [];
-    for (const entry of batch) {
-      entry.state = "done";
-      // Dropped while it ran (the bound): it still counts in its session, nothing of it is kept.
-      const kept = this.entries.get(entry.id) === entry;
-      if (kept) {
-        entry.record = this.compactRecord(entry.record);
-        this.sealResponseHead(entry);
-        this.show(entry);
-      }
-      this.price(entry);
-      const point = this.countInSession(entry);
-      if (kept) this.emitRequest(entry);
-      this.emitSession(entry.sessionId, point);
+  /** An ended request, worked out as its end is replayed (what follows it in the batch came after it). */
+  private finish(entry: Entry): void {
+    entry.state = "done";
+    // Dropped while it ran (the bound): it still counts in its session, nothing of it is kept.
+    const kept = this.entries.get(entry.id) === entry;
+    if (kept) {
+      entry.record = this.compactRecord(entry.record);
+      this.sealResponseHead(entry);
+      this.show(entry);
+      // Each one: a batch of large decoded bodies must not pile up beyond the bound first.
+      this.enforceBound();
     }
-    this.enforceBound();
+    this.price(entry);
+    const point = this.countInSession(entry);
+    if (kept) this.emitRequest(entry);
+    this.emitSession(entry.sessionId, point);
   }
 
   /**
@@ -800,6 +815,15 @@ export class CaptureStore implements RelayObserver {
    * redact to the same (the pieces each looked harmless), the raw text and events are withheld.
    */
   private show(entry: Entry): void {
+    this.showing = this.secretsFor(entry);
+    try {
+      this.showWith(entry);
+    } finally {
+      this.showing = undefined;
+    }
+  }
+
+  private showWith(entry: Entry): void {
     // Every field from the start (one shape, fields in the object itself).
     const shown: NonNullable<Entry["shown"]> = {
       request: undefined,
@@ -899,8 +923,17 @@ export class CaptureStore implements RelayObserver {
 
   /** A body as the page and exports show it: JSON escapes cannot hide a secret either. */
   private redactBody(text: string): string | undefined {
-    this.known ??= knownSecrets([...this.configured, ...this.seen]);
-    return redactJson(text, this.known);
+    return redactJson(text, this.showing ?? (this.known ??= knownSecrets([...this.configured, ...this.seen])));
+  }
+
+  /**
+   * The secrets an entry's bodies are redacted with: every one known, and its own credentials
+   * even when other clients' have pushed them out of the remembered ones since it started.
+   */
+  private secretsFor(entry: Entry): KnownSecrets | undefined {
+    const own = entry.taught;
+    if (own === undefined || own.every((secret) => secret.length < 8 || this.seen.has(secret))) return undefined;
+    return knownSecrets([...this.configured, ...this.seen, ...own]);
   }
 
   private redactAssembled(a: AssembledResponse): AssembledResponse {

@@ -7,9 +7,23 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CaptureStore } from "../../src/inspect/store.js";
+import { BodyBytes } from "../../src/inspect/body.js";
 import type { RequestRecord } from "../../src/log/record.js";
 import type { PriceTable } from "../../src/pricing/cost.js";
 import { gzipSync } from "node:zlib";
+import v8 from "node:v8";
+import vm from "node:vm";
+
+/** The collector, to measure what is held rather than what is not yet collected. */
+v8.setFlagsFromString("--expose-gc");
+const collect = vm.runInNewContext("gc") as () => void;
+/** Collected, and the freed buffers' memory given back (V8 frees it after the collection, in the background). */
+async function settle() {
+  for (let i = 0; i < 3; i++) {
+    collect();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 const record = (id: number, over: Partial<RequestRecord> = {}): RequestRecord => ({ type: "request", time: new Date().toISOString(), id, method: "POST", path: "/v1/messages", status: 200, stream: false, durationMs: 1, ...over });
 const noPrices = async (): Promise<PriceTable> => (() => null) as unknown as PriceTable;
@@ -189,5 +203,89 @@ describe("a header list equal to the last one", () => {
     const shown = JSON.stringify(s.detail(id));
     expect(shown).not.toContain(OPAQUE);
     expect(shown).not.toContain(OPAQUE.slice(-8));
+  });
+});
+
+/** Found by an adversarial review of the batching; each case fails on the first version of it. */
+describe("what the batching must not change", () => {
+  it("a request's own credential redacts its bodies though 64 other clients' keys came before its end was worked out", async () => {
+    const s = store();
+    exchange(s, 1, JSON.stringify({ note: `my key is ${OPAQUE}` }), JSON.stringify({ echo: OPAQUE }), ["authorization", `Bearer ${OPAQUE}`, "content-type", "application/json"]);
+    for (let i = 0; i < 64; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      // Bodyless (two calls each): all 64 fit in one batch with the first request's end.
+      const other = record(2 + i);
+      s.requestStart(other, { rawHeaders: ["x-api-key", `other-client-key-${i}-${"x".repeat(12)}`], oauthForwarded: false, target: "/v1/messages" });
+      s.requestEnd(other);
+    }
+    const shown = JSON.stringify(s.detail(1));
+    expect(shown).not.toContain(OPAQUE);
+    expect(shown).not.toContain(OPAQUE.slice(-8));
+  });
+
+  it("…and while it ran, 64 others started and ended", async () => {
+    const s = store();
+    const r = record(1);
+    s.requestStart(r, { rawHeaders: ["x-api-key", OPAQUE], oauthForwarded: false, target: "/v1/messages" });
+    s.requestChunk(r, Buffer.from(JSON.stringify({ note: `my key is ${OPAQUE}` })));
+    for (let i = 0; i < 70; i++) exchange(s, 2 + i, "{}", "{}", ["x-api-key", `other-client-key-${i}-${"x".repeat(12)}`]);
+    s.responseStart(r, 200, { "content-type": "application/json" });
+    s.responseChunk(r, Buffer.from(JSON.stringify({ echo: OPAQUE })));
+    s.requestEnd(r);
+    await s.settled();
+    const shown = JSON.stringify(s.detail(1));
+    expect(shown).not.toContain(OPAQUE);
+  });
+
+  it("a throwing page listener costs a warning, not the relay nor the calls after it", async () => {
+    const s = store();
+    let heard = 0;
+    s.subscribe(() => {
+      if (++heard === 1) throw new Error("listener bug");
+    });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on("warning", onWarning);
+    try {
+      const [a, b] = [record(1), record(2)];
+      s.requestStart(a, { rawHeaders: [], oauthForwarded: false, target: "/" });
+      s.requestStart(b, { rawHeaders: [], oauthForwarded: false, target: "/" });
+      s.requestEnd(a);
+      s.requestEnd(b);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(s.list().requests.map((r) => `${r.id}:${r.state}`)).toEqual(["1:done", "2:done"]);
+      expect(warnings.join("\n")).toMatch(/capture failed/);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
+  it("slabs a late small body keeps alive count toward maxBytes: requests finishing out of order cannot hold more than the bound", async () => {
+    const maxBytes = 4 * 1024 * 1024;
+    const s = store({ maxBytes, maxBodyBytes: 64 * 1024 });
+    await settle();
+    const before = process.memoryUsage().arrayBuffers;
+    let id = 0;
+    const start = () => {
+      const r = record(++id);
+      s.requestStart(r, { rawHeaders: ["content-type", "application/json"], oauthForwarded: false, target: "/v1/messages" });
+      return r;
+    };
+    const finish = (r: RequestRecord, n: number) => {
+      s.responseStart(r, 200, { "content-type": "text/plain" });
+      s.responseChunk(r, Buffer.alloc(n, 0x61));
+      s.requestEnd(r);
+    };
+    // 1,260 requests in flight; they end 63 at a time (16 KiB answers), each round with one short request whose 1-byte answer lands in the same slab.
+    const longs = Array.from({ length: 63 * 20 }, start);
+    for (let k = 0; k < 20; k++) {
+      for (let j = 0; j < 63; j++) finish(longs[k * 63 + j]!, 16 * 1024);
+      finish(start(), 1);
+      expect(s.heldBytes).toBeLessThanOrEqual(maxBytes);
+    }
+    expect(s.list().capture.bytes).toBeLessThanOrEqual(maxBytes);
+    // What the capture holds outside the JS heap stays within the bound (and its two spare slabs).
+    await settle();
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThanOrEqual(maxBytes + 2 * BodyBytes.slabSizeFor(maxBytes));
   });
 });
