@@ -190,7 +190,7 @@ export class CaptureStore implements RelayObserver {
   private lastResponseHead: HeadMemo | undefined;
   /** One copy of strings that repeat (paths, models, upstream URLs): see `intern`. */
   private readonly strings = new Map<string, string>();
-  /** While one entry's bodies are shown: the secrets to use instead of `known` (see `secretsFor`). */
+  /** While an ended request is worked out: the secrets to use instead of `known` (see `secretsFor`). */
   private showing: KnownSecrets | undefined;
   /** Where clean bodies' bytes are packed. */
   private readonly bodyBytes: BodyBytes;
@@ -649,18 +649,18 @@ export class CaptureStore implements RelayObserver {
       time: record.time,
       id: record.id,
       method: this.intern(record.method),
-      path: this.intern(record.path),
+      path: this.intern(this.redact(record.path)),
       status: record.status,
       stream: record.stream,
       durationMs: record.durationMs,
-      model: record.model === undefined ? undefined : this.intern(record.model),
+      model: record.model === undefined ? undefined : this.intern(this.redact(record.model)),
       provider: record.provider,
       route: record.route === undefined ? undefined : this.intern(record.route),
       upstream: record.upstream === undefined ? undefined : this.intern(record.upstream),
-      upstreamModel: record.upstreamModel === undefined ? undefined : this.intern(record.upstreamModel),
+      upstreamModel: record.upstreamModel === undefined ? undefined : this.intern(this.redact(record.upstreamModel)),
       ttfbMs: record.ttfbMs,
       usage: record.usage === undefined ? undefined : { ...record.usage },
-      error: record.error,
+      error: record.error === undefined ? undefined : this.redact(record.error),
       decisions: record.decisions === undefined ? undefined : this.sharedDecisions(record.decisions),
     };
   }
@@ -796,9 +796,15 @@ export class CaptureStore implements RelayObserver {
     // Dropped while it ran (the bound): it still counts in its session, nothing of it is kept.
     const kept = this.entries.get(entry.id) === entry;
     if (kept) {
-      entry.record = this.compactRecord(entry.record);
-      this.sealResponseHead(entry);
-      this.show(entry);
+      // Its own credentials redact what is kept of it, however many others came since it started.
+      this.showing = this.secretsFor(entry);
+      try {
+        entry.record = this.compactRecord(entry.record);
+        this.sealResponseHead(entry);
+        this.show(entry);
+      } finally {
+        this.showing = undefined;
+      }
       // Each one: a batch of large decoded bodies must not pile up beyond the bound first.
       this.enforceBound();
     }
@@ -815,15 +821,6 @@ export class CaptureStore implements RelayObserver {
    * redact to the same (the pieces each looked harmless), the raw text and events are withheld.
    */
   private show(entry: Entry): void {
-    this.showing = this.secretsFor(entry);
-    try {
-      this.showWith(entry);
-    } finally {
-      this.showing = undefined;
-    }
-  }
-
-  private showWith(entry: Entry): void {
     // Every field from the start (one shape, fields in the object itself).
     const shown: NonNullable<Entry["shown"]> = {
       request: undefined,
@@ -927,7 +924,7 @@ export class CaptureStore implements RelayObserver {
   }
 
   /**
-   * The secrets an entry's bodies are redacted with: every one known, and its own credentials
+   * The secrets what is kept of an ended request (record, bodies) is redacted with: every one known, and its own credentials
    * even when other clients' have pushed them out of the remembered ones since it started.
    */
   private secretsFor(entry: Entry): KnownSecrets | undefined {

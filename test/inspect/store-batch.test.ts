@@ -237,6 +237,17 @@ describe("what the batching must not change", () => {
     expect(shown).not.toContain(OPAQUE);
   });
 
+  it("…and its own key quoted in its path stays redacted in the list, where the relay knew no such key", async () => {
+    const s = store();
+    const r = record(1, { path: `/v1/${OPAQUE}/messages` });
+    s.requestStart(r, { rawHeaders: ["x-api-key", OPAQUE], oauthForwarded: false, target: `/v1/${OPAQUE}/messages` });
+    for (let i = 0; i < 70; i++) exchange(s, 2 + i, "{}", "{}", ["x-api-key", `other-client-key-${i}-${"x".repeat(12)}`]);
+    s.requestEnd(r);
+    await s.settled();
+    const shown = JSON.stringify([s.list().requests[0], s.detail(1)]);
+    expect(shown).not.toContain(OPAQUE);
+  });
+
   it("a throwing page listener costs a warning, not the relay nor the calls after it", async () => {
     const s = store();
     let heard = 0;
