@@ -332,12 +332,13 @@ export class CaptureStore implements RelayObserver {
     // What the client presented is learned before anything of this request is kept or sent (its
     // session id, its path in the live feed), and the headers are stored redacted. Cheap: a client
     // repeats its headers, and a value seen before costs two lookups.
-    const fromQuery = facts.target === undefined ? NONE : secretQueryValues(facts.target);
+    // At most MAX_LEARNED_PER_REQUEST of them, as of its headers: one request cannot push out every other client's key.
+    const fromQuery = facts.target === undefined ? NONE : secretQueryValues(facts.target).slice(0, MAX_LEARNED_PER_REQUEST);
     for (const secret of fromQuery) this.remember(secret);
     const head = this.headOf(facts.rawHeaders, true);
     // What the list gives, worked out once per list (and per set of known secrets, like the list).
     const derived = (head.derived ??= {
-      sessionId: this.sessionIdOf(facts.rawHeaders),
+      sessionId: this.withOwnSecrets(head.taught, () => this.sessionIdOf(facts.rawHeaders)),
       bodyType: rawHeader(facts.rawHeaders, "content-type"),
       bodyEncoding: nonIdentity(rawHeader(facts.rawHeaders, "content-encoding")),
       bytes: pairBytes(head.out),
@@ -603,9 +604,15 @@ export class CaptureStore implements RelayObserver {
       taught.push(...(credentials ?? []), ...(others ?? []));
       this.learn(taught);
     }
-    // A new secret learned makes every value of this request (memoised or not) worked out afresh.
-    const all = this.generation !== generation;
+    // A new secret learned makes every value of this request (memoised or not) worked out afresh;
+    // so do secrets it carries beyond those remembered (a value remembered from before knew none of them).
+    const all = this.generation !== generation || (learn && this.secretsWith(taught) !== undefined);
     if (!missed && !all) return out;
+    // What it carries beyond those remembered (more than MAX_LEARNED_PER_REQUEST) still redacts its own values.
+    return this.withOwnSecrets(taught, () => this.redactMissed(pairs, out, all));
+  }
+
+  private redactMissed(pairs: readonly string[], out: string[], all: boolean): string[] {
     for (let i = 0; i < pairs.length; i += 2) {
       if (!all && out[i + 1] !== undefined) continue;
       const name = pairs[i]!;
@@ -843,7 +850,7 @@ export class CaptureStore implements RelayObserver {
       } else {
         shown.request = entry.requestBody.describe(text);
         if (raw !== undefined && text === undefined) shown.request.withheld = WITHHELD_ENCODED;
-        bytes += text?.length ?? 0;
+        bytes += textBytes(text);
       }
     }
     const body = entry.responseBody;
@@ -861,7 +868,8 @@ export class CaptureStore implements RelayObserver {
             const events = streamEvents(rawText, rawEvents, text, body.encoding === undefined ? body.arrivals : [], entry.record.durationMs);
             if (sameAssembly(assembleEvents(events), assembled)) {
               shown.events = events;
-              bytes += events.reduce((n, e) => n + e.data.length + (e.event?.length ?? 0) + 16, 0);
+              // What an event costs as kept: its strings and the object holding them.
+              bytes += events.reduce((n, e) => n + textBytes(e.data) + textBytes(e.event) + EVENT_OVERHEAD, 0);
             } else {
               text = undefined;
               withheld = WITHHELD_SPLIT;
@@ -883,7 +891,7 @@ export class CaptureStore implements RelayObserver {
             }
           }
         }
-        if (shown.assembled) bytes += shown.assembled.text.length + shown.assembled.thinking.length;
+        if (shown.assembled) bytes += textBytes(shown.assembled.text) + textBytes(shown.assembled.thinking);
       }
       if (text !== undefined && text === rawText && display!.whole) {
         shown.response = body.describe(undefined);
@@ -891,7 +899,7 @@ export class CaptureStore implements RelayObserver {
         bytes += display!.bytes.length;
       } else {
         shown.response = body.describe(text);
-        bytes += text?.length ?? 0;
+        bytes += textBytes(text);
       }
       if (withheld !== undefined) shown.response.withheld = withheld;
     }
@@ -923,12 +931,28 @@ export class CaptureStore implements RelayObserver {
     return redactJson(text, this.showing ?? (this.known ??= knownSecrets([...this.configured, ...this.seen])));
   }
 
+  /** Run `work` with `own` secrets known too, when some of them are not among those remembered. */
+  private withOwnSecrets<T>(own: readonly string[] | undefined, work: () => T): T {
+    const extra = this.secretsWith(own);
+    if (extra === undefined) return work();
+    const before = this.showing;
+    this.showing = extra;
+    try {
+      return work();
+    } finally {
+      this.showing = before;
+    }
+  }
+
   /**
    * The secrets what is kept of an ended request (record, bodies) is redacted with: every one known, and its own credentials
    * even when other clients' have pushed them out of the remembered ones since it started.
    */
   private secretsFor(entry: Entry): KnownSecrets | undefined {
-    const own = entry.taught;
+    return this.secretsWith(entry.taught);
+  }
+
+  private secretsWith(own: readonly string[] | undefined): KnownSecrets | undefined {
     if (own === undefined || own.every((secret) => secret.length < 8 || this.seen.has(secret))) return undefined;
     return knownSecrets([...this.configured, ...this.seen, ...own]);
   }
@@ -1063,6 +1087,11 @@ export class CaptureStore implements RelayObserver {
   }
 
   private summaryOf(entry: Entry): RequestSummary {
+    // A running request's record is the relay's, redacted here; an ended one's was redacted as it ended (`finish`).
+    return entry.state === "active" ? this.withOwnSecrets(entry.taught, () => this.summaryNow(entry)) : this.summaryNow(entry);
+  }
+
+  private summaryNow(entry: Entry): RequestSummary {
     const { record } = entry;
     const summary: RequestSummary = {
       id: entry.id,
@@ -1091,6 +1120,10 @@ export class CaptureStore implements RelayObserver {
   }
 
   private detailOf(entry: Entry): RequestDetail {
+    return entry.state === "active" ? this.withOwnSecrets(entry.taught, () => this.detailNow(entry)) : this.detailNow(entry);
+  }
+
+  private detailNow(entry: Entry): RequestDetail {
     const detail: RequestDetail = {
       ...this.summaryOf(entry),
       decisions: (entry.record.decisions ?? []).map((d) => ({ ...d, value: this.redact(d.value) })),
@@ -1138,6 +1171,16 @@ export class CaptureStore implements RelayObserver {
     for (const listener of this.listeners) listener(event);
   }
 }
+
+/** What one kept stream event costs beside its strings (the object, its fields, two string headers). */
+const EVENT_OVERHEAD = 128;
+
+/** Bytes a kept string takes: one per character, two once any is beyond Latin-1. */
+function textBytes(text: string | undefined): number {
+  if (text === undefined) return 0;
+  return BEYOND_LATIN1.test(text) ? 2 * text.length : text.length;
+}
+const BEYOND_LATIN1 = /[^\u0000-\u00ff]/;
 
 const WITHHELD_ENCODED = "it holds a secret in an encoding that cannot be redacted in place";
 const WITHHELD_SPLIT = "a secret was streamed in pieces across events; the assembled view shows it redacted";

@@ -248,6 +248,60 @@ describe("what the batching must not change", () => {
     expect(shown).not.toContain(OPAQUE);
   });
 
+  it("…and in response headers and the error that quote it, while it runs and after, though 64 cookie parts pushed it out", async () => {
+    const s = store();
+    const r = record(1);
+    s.requestStart(r, { rawHeaders: ["authorization", `Bearer ${OPAQUE}`], oauthForwarded: false, target: "/v1/messages" });
+    s.responseStart(r, 401, { "content-type": "application/json", "x-upstream-note": `invalid credential ${OPAQUE}` });
+    for (let i = 0; i < 8; i++) {
+      const cookie = Array.from({ length: 8 }, (_, k) => `c${k}=cookie-part-${i}-${k}-${"z".repeat(12)}`).join("; ");
+      exchange(s, 2 + i, "{}", "{}", ["cookie", cookie]);
+    }
+    const running = JSON.stringify([s.detail(1), s.list().requests[0]]);
+    expect(running).not.toContain(OPAQUE);
+    r.status = 401;
+    r.error = `upstream 401: invalid key ${OPAQUE}`;
+    s.requestEnd(r);
+    await s.settled();
+    // More clients later: what was kept of it stays redacted.
+    for (let i = 0; i < 70; i++) exchange(s, 100 + i, "{}", "{}", ["x-api-key", `later-client-key-${i}-${"y".repeat(12)}`]);
+    const ended = JSON.stringify([s.detail(1), s.list().requests[0], s.session("run-test")]);
+    expect(ended).not.toContain(OPAQUE);
+  });
+
+  it("secrets a request carries beyond the 8 it teaches (a 10-part cookie) still redact its own headers and session", async () => {
+    const s = store();
+    const parts = Array.from({ length: 10 }, (_, k) => `part-${k}-secretvalue-${"q".repeat(8)}`);
+    const cookie = parts.map((p, k) => `c${k}=${p}`).join("; ");
+    exchange(s, 1, JSON.stringify({ note: parts[9] }), "{}", ["cookie", cookie, "referer", `https://app/?s=${parts[9]}`, "x-claude-code-session-id", parts[9]!]);
+    await s.settled();
+    const shown = JSON.stringify([s.detail(1), s.sessions()]);
+    for (const part of parts) expect(shown).not.toContain(part);
+  });
+
+  it("one request's query string teaches at most 8 secrets: it cannot push out every other client's key", async () => {
+    const s = store();
+    const mine = record(1);
+    s.requestStart(mine, { rawHeaders: ["x-api-key", OPAQUE], oauthForwarded: false, target: "/v1/messages" });
+    const flood = Array.from({ length: 64 }, (_, i) => `key=flood-${i}-${"f".repeat(16)}`).join("&");
+    exchange(s, 2, "{}", "{}", [], `/v1/messages?${flood}`);
+    s.requestEnd(mine);
+    // Another request (no credential of its own) quotes the key: it is still known.
+    exchange(s, 3, JSON.stringify({ note: `the gateway key is ${OPAQUE}` }), "{}");
+    await s.settled();
+    expect(JSON.stringify(s.detail(3))).not.toContain(OPAQUE);
+  });
+
+  it("text beyond Latin-1 counts two bytes a character toward maxBytes", async () => {
+    const s = store();
+    // A key in it: redacted, so kept as text (not bytes).
+    const text = `${"日本語".repeat(1000)} ${VENDOR_KEY}`;
+    const before = s.heldBytes;
+    exchange(s, 1, JSON.stringify({ text }), "{}");
+    await s.settled();
+    expect(s.heldBytes - before).toBeGreaterThanOrEqual(2 * 3000);
+  });
+
   it("a throwing page listener costs a warning, not the relay nor the calls after it", async () => {
     const s = store();
     let heard = 0;
