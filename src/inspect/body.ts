@@ -112,7 +112,7 @@ export class BodyBytes {
     const n = bytes.length;
     if (n === 0) return NO_BYTES;
     if (n > this.large) {
-      if (bytes.byteOffset === 0 && bytes.length === bytes.buffer.byteLength) return new KeptBytes(bytes.buffer, 0, n);
+      if (isStandalone(bytes)) return new KeptBytes(bytes.buffer, 0, n);
       const own = Buffer.allocUnsafeSlow(n);
       own.set(bytes);
       return new KeptBytes(own.buffer, 0, n);
@@ -174,6 +174,11 @@ export class KeptBytes {
 }
 
 const NO_BYTES = new KeptBytes(new ArrayBuffer(0), 0, 0);
+
+/** Whether a Buffer is the whole of its memory (keeping it pins nothing else). */
+export function isStandalone(bytes: Buffer): boolean {
+  return bytes.byteOffset === 0 && bytes.length === bytes.buffer.byteLength;
+}
 
 /** Chunk arrival times kept per body (a stream of tiny chunks must not grow without bound). */
 const MAX_ARRIVALS = 100_000;

@@ -29,7 +29,7 @@ import { redactJson } from "../policy/redact-json.js";
 import { estimateCost, loadPriceTable, totalInputTokens, type Cost, type PriceTable, type UsageConvention } from "../pricing/cost.js";
 import type { RelayObserver, RequestFacts } from "../relay/observer.js";
 import { assembleEvents, assembleJson, parseSse, type ParsedEvent } from "./assemble.js";
-import { BodyBytes, BodyCapture, decodeForDisplay, isTextual, textOf, type KeptBytes } from "./body.js";
+import { BodyBytes, BodyCapture, decodeForDisplay, isStandalone, isTextual, textOf, type KeptBytes } from "./body.js";
 import type {
   AssembledResponse,
   CapturedBody,
@@ -128,7 +128,7 @@ const PENDING_CALLS = 256;
 const PENDING_BYTES = 1024 * 1024;
 /** …or this long (ms). */
 const PENDING_MS = 50;
-/** A chunk larger than this is worked out at once rather than copied to wait. */
+/** A chunk larger than this is worked out at once rather than left to wait. */
 const PENDING_CHUNK = 16 * 1024;
 
 /** Requests kept at most, bodies or not (each costs its metadata). */
@@ -190,7 +190,7 @@ export class CaptureStore implements RelayObserver {
   private lastResponseHead: HeadMemo | undefined;
   /** One copy of strings that repeat (paths, models, upstream URLs): see `intern`. */
   private readonly strings = new Map<string, string>();
-  /** While an ended request is worked out: the secrets to use instead of `known` (see `secretsFor`). */
+  /** While a request's own secrets are in use: the secrets to redact with instead of `known` (see `withSecrets`). */
   private showing: KnownSecrets | undefined;
   /** Where clean bodies' bytes are packed. */
   private readonly bodyBytes: BodyBytes;
@@ -240,14 +240,7 @@ export class CaptureStore implements RelayObserver {
   }
 
   requestChunk(record: RequestRecord, chunk: Buffer): void {
-    if (chunk.length > PENDING_CHUNK) {
-      // A large chunk is worked out at once (what is not kept of it is never copied).
-      this.drain();
-      this.onRequestChunk(record, ownedCopy(chunk));
-      return;
-    }
-    this.pendingBytes += chunk.length;
-    this.note(REQUEST_CHUNK, record, ownedCopy(chunk), undefined);
+    this.note(REQUEST_CHUNK, record, ownedCopy(chunk), undefined, chunk.length);
   }
 
   responseStart(record: RequestRecord, status: number, headers: Readonly<Record<string, string | string[]>>): void {
@@ -255,23 +248,18 @@ export class CaptureStore implements RelayObserver {
   }
 
   responseChunk(record: RequestRecord, chunk: Buffer): void {
-    const t = performance.now();
-    if (chunk.length > PENDING_CHUNK) {
-      this.drain();
-      this.onResponseChunk(record, ownedCopy(chunk), t);
-      return;
-    }
-    this.pendingBytes += chunk.length;
-    this.note(RESPONSE_CHUNK, record, ownedCopy(chunk), t);
+    this.note(RESPONSE_CHUNK, record, ownedCopy(chunk), performance.now(), chunk.length);
   }
 
   requestEnd(record: RequestRecord): void {
     this.note(END, record, undefined, undefined);
   }
 
-  private note(kind: number, record: RequestRecord, a: unknown, b: unknown): void {
+  /** `bytes`: the body bytes the call carries (a large chunk is worked out at once rather than left to wait). */
+  private note(kind: number, record: RequestRecord, a: unknown, b: unknown, bytes = 0): void {
     this.pending.push(kind, record, a, b);
-    if (this.pending.length >= PENDING_CALLS * 4 || this.pendingBytes > PENDING_BYTES) this.drain();
+    this.pendingBytes += bytes;
+    if (this.pending.length >= PENDING_CALLS * 4 || this.pendingBytes > PENDING_BYTES || bytes > PENDING_CHUNK) this.drain();
     else if (this.listeners.size > 0) {
       if (!this.drainSoon) {
         this.drainSoon = true;
@@ -606,10 +594,11 @@ export class CaptureStore implements RelayObserver {
     }
     // A new secret learned makes every value of this request (memoised or not) worked out afresh;
     // so do secrets it carries beyond those remembered (a value remembered from before knew none of them).
-    const all = this.generation !== generation || (learn && this.secretsWith(taught) !== undefined);
+    const extra = learn ? this.secretsWith(taught) : undefined;
+    const all = this.generation !== generation || extra !== undefined;
     if (!missed && !all) return out;
     // What it carries beyond those remembered (more than MAX_LEARNED_PER_REQUEST) still redacts its own values.
-    return this.withOwnSecrets(taught, () => this.redactMissed(pairs, out, all));
+    return this.withSecrets(extra, () => this.redactMissed(pairs, out, all));
   }
 
   private redactMissed(pairs: readonly string[], out: string[], all: boolean): string[] {
@@ -720,7 +709,12 @@ export class CaptureStore implements RelayObserver {
   }
 
   private redact(text: string): string {
-    return redact(text, this.showing ?? (this.known ??= knownSecrets([...this.configured, ...this.seen])));
+    return redact(text, this.secrets());
+  }
+
+  /** The secrets to redact with now: those known, or an ended request's own as well (`withSecrets`). */
+  private secrets(): KnownSecrets {
+    return this.showing ?? (this.known ??= knownSecrets([...this.configured, ...this.seen]));
   }
 
   /** Headers kept for an entry count toward `maxBytes` with its metadata. */
@@ -804,14 +798,11 @@ export class CaptureStore implements RelayObserver {
     const kept = this.entries.get(entry.id) === entry;
     if (kept) {
       // Its own credentials redact what is kept of it, however many others came since it started.
-      this.showing = this.secretsFor(entry);
-      try {
+      this.withOwnSecrets(entry.taught, () => {
         entry.record = this.compactRecord(entry.record);
         this.sealResponseHead(entry);
         this.show(entry);
-      } finally {
-        this.showing = undefined;
-      }
+      });
       // Each one: a batch of large decoded bodies must not pile up beyond the bound first.
       this.enforceBound();
     }
@@ -843,15 +834,11 @@ export class CaptureStore implements RelayObserver {
       const display = this.displayText(entry.requestBody);
       const raw = display?.text;
       const text = raw === undefined ? undefined : this.redactBody(raw);
-      if (text !== undefined && text === raw && display!.whole) {
-        shown.request = entry.requestBody.describe(undefined);
-        shown.requestBytes = this.bodyBytes.keep(display!.bytes);
-        bytes += display!.bytes.length;
-      } else {
-        shown.request = entry.requestBody.describe(text);
-        if (raw !== undefined && text === undefined) shown.request.withheld = WITHHELD_ENCODED;
-        bytes += textBytes(text);
-      }
+      const kept = this.keepShown(entry.requestBody, display, text);
+      shown.request = kept.body;
+      shown.requestBytes = kept.bytes;
+      bytes += kept.size;
+      if (raw !== undefined && text === undefined) shown.request.withheld = WITHHELD_ENCODED;
     }
     const body = entry.responseBody;
     if (body) {
@@ -893,14 +880,10 @@ export class CaptureStore implements RelayObserver {
         }
         if (shown.assembled) bytes += textBytes(shown.assembled.text) + textBytes(shown.assembled.thinking);
       }
-      if (text !== undefined && text === rawText && display!.whole) {
-        shown.response = body.describe(undefined);
-        shown.responseBytes = this.bodyBytes.keep(display!.bytes);
-        bytes += display!.bytes.length;
-      } else {
-        shown.response = body.describe(text);
-        bytes += textBytes(text);
-      }
+      const kept = this.keepShown(body, display, text);
+      shown.response = kept.body;
+      shown.responseBytes = kept.bytes;
+      bytes += kept.size;
       if (withheld !== undefined) shown.response.withheld = withheld;
     }
     entry.shown = shown;
@@ -910,6 +893,17 @@ export class CaptureStore implements RelayObserver {
     this.bytes += bytes - entry.bodyBytes;
     entry.bodyBytes = bytes;
     if (entry.evicted) this.evictBodies(entry);
+  }
+
+  /**
+   * A body as kept: as bytes when redacting its text changed nothing (and no character was cut
+   * off), else as the redacted text; with the bytes it counts for.
+   */
+  private keepShown(capture: BodyCapture, display: { text: string; bytes: Buffer; whole: boolean } | undefined, text: string | undefined): { body: CapturedBody; bytes: KeptBytes | undefined; size: number } {
+    if (display !== undefined && text === display.text && display.whole) {
+      return { body: capture.describe(undefined), bytes: this.bodyBytes.keep(display.bytes), size: display.bytes.length };
+    }
+    return { body: capture.describe(text), bytes: undefined, size: textBytes(text) };
   }
 
   /**
@@ -928,12 +922,19 @@ export class CaptureStore implements RelayObserver {
 
   /** A body as the page and exports show it: JSON escapes cannot hide a secret either. */
   private redactBody(text: string): string | undefined {
-    return redactJson(text, this.showing ?? (this.known ??= knownSecrets([...this.configured, ...this.seen])));
+    return redactJson(text, this.secrets());
   }
 
-  /** Run `work` with `own` secrets known too, when some of them are not among those remembered. */
+  /**
+   * Run `work` with a request's `own` secrets known too, when some are not among those
+   * remembered: what is kept of it is redacted with its own credentials even once other clients'
+   * have pushed them out.
+   */
   private withOwnSecrets<T>(own: readonly string[] | undefined, work: () => T): T {
-    const extra = this.secretsWith(own);
+    return this.withSecrets(this.secretsWith(own), work);
+  }
+
+  private withSecrets<T>(extra: KnownSecrets | undefined, work: () => T): T {
     if (extra === undefined) return work();
     const before = this.showing;
     this.showing = extra;
@@ -944,14 +945,7 @@ export class CaptureStore implements RelayObserver {
     }
   }
 
-  /**
-   * The secrets what is kept of an ended request (record, bodies) is redacted with: every one known, and its own credentials
-   * even when other clients' have pushed them out of the remembered ones since it started.
-   */
-  private secretsFor(entry: Entry): KnownSecrets | undefined {
-    return this.secretsWith(entry.taught);
-  }
-
+  /** Every secret known plus `own`, or undefined when `own` adds none. */
   private secretsWith(own: readonly string[] | undefined): KnownSecrets | undefined {
     if (own === undefined || own.every((secret) => secret.length < 8 || this.seen.has(secret))) return undefined;
     return knownSecrets([...this.configured, ...this.seen, ...own]);
@@ -1125,7 +1119,7 @@ export class CaptureStore implements RelayObserver {
 
   private detailNow(entry: Entry): RequestDetail {
     const detail: RequestDetail = {
-      ...this.summaryOf(entry),
+      ...this.summaryNow(entry),
       decisions: (entry.record.decisions ?? []).map((d) => ({ ...d, value: this.redact(d.value) })),
       request: { headers: toPairs(entry.headers ?? []) },
     };
@@ -1309,7 +1303,7 @@ function parseSecretQueryValues(target: string, q: number): string[] {
 
 /** The chunk itself when it is a standalone Buffer, else a copy (a view may pin a larger buffer). */
 function ownedCopy(chunk: Buffer): Buffer {
-  return chunk.byteOffset === 0 && chunk.length === chunk.buffer.byteLength ? chunk : Buffer.from(chunk);
+  return isStandalone(chunk) ? chunk : Buffer.from(chunk);
 }
 
 function nonIdentity(encoding: string | undefined): string | undefined {
