@@ -112,10 +112,6 @@ interface SessionTotals {
   unpriced: number;
 }
 
-/** The entry opened for a relay record (found again at its end even once the bound dropped it). */
-const OPENED = Symbol("capture entry");
-type Opened = RequestRecord & { [OPENED]?: Entry };
-
 /** Kinds of noted hook calls. */
 const START = 0;
 const REQUEST_CHUNK = 1;
@@ -192,6 +188,11 @@ export class CaptureStore implements RelayObserver {
   private readonly strings = new Map<string, string>();
   /** While a request's own secrets are in use: the secrets to redact with instead of `known` (see `withSecrets`). */
   private showing: KnownSecrets | undefined;
+  /**
+   * Entries the bound dropped while their request ran, by the relay's record (found again at its
+   * end, so it comes back as nothing new). Rare, so the relay's records are never marked instead.
+   */
+  private readonly droppedRunning = new WeakMap<RequestRecord, Entry>();
   /** Where clean bodies' bytes are packed. */
   private readonly bodyBytes: BodyBytes;
   /** Session ids by the raw header value, for the current known secrets. */
@@ -373,7 +374,7 @@ export class CaptureStore implements RelayObserver {
   private onRequestEnd(record: RequestRecord): void {
     // Dropped by the bound while it ran: it still counts in its session, nothing of it comes back.
     // Refused before it was planned (401, 404, 413…): it still happened, with no bodies.
-    const entry = this.entries.get(record.id) ?? (record as Opened)[OPENED] ?? this.open(record, undefined);
+    const entry = this.entries.get(record.id) ?? this.droppedRunning.get(record) ?? this.open(record, undefined);
     entry.record = record;
     this.finish(entry);
   }
@@ -470,7 +471,6 @@ export class CaptureStore implements RelayObserver {
     };
     this.bytes += entry.metaBytes;
     this.entries.set(entry.id, entry);
-    (record as Opened)[OPENED] = entry;
     this.order.push(entry);
     this.sessionFor(entry);
     return entry;
@@ -783,6 +783,7 @@ export class CaptureStore implements RelayObserver {
     if (entry.shown) this.releaseBytes(entry.shown);
     entry.evicted = true;
     this.entries.delete(entry.id);
+    if (entry.state === "active") this.droppedRunning.set(entry.record, entry);
     this.order[this.head++] = undefined as unknown as Entry;
     if (this.head > 1024 && this.head * 2 > this.order.length) {
       this.order = this.order.slice(this.head);
