@@ -7,6 +7,8 @@ export interface ServerHandle {
   url: string;
   stop(): Promise<void>;
 }
+/** The project root (bench/ is in it). */
+export const ROOT: string;
 export function cleanEnv(home: string): NodeJS.ProcessEnv;
 export function makeTempDir(): { dir: string; cleanup(): void };
 export function spawnScript(script: string, args: string[], options: { env: NodeJS.ProcessEnv; nodeArgs?: string[] }): Promise<ServerHandle>;

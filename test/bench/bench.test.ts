@@ -3,9 +3,11 @@
  * how it splits and times SSE events, and its stall case against the mock upstream and the
  * baseline relay. The benchmark itself (`npm run bench`) is not run here: it takes minutes.
  */
+import { spawnSync } from "node:child_process";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventTimer, connect, stallCase } from "../../bench/lib/clients.mjs";
-import { cleanEnv, makeTempDir, spawnScript, type ServerHandle } from "../../bench/lib/processes.mjs";
+import { ROOT, cleanEnv, makeTempDir, spawnScript, type ServerHandle } from "../../bench/lib/processes.mjs";
 import { evaluateTargets } from "../../bench/lib/report.mjs";
 import { summariseProfile, type CpuProfile } from "../../bench/profile.mjs";
 
@@ -161,5 +163,29 @@ describe("stall case against the bench's mock upstream", () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe("bench/pair.mjs (arms under load at the same moment)", () => {
+  const run = (args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "bench", "pair.mjs"), ...args], { encoding: "utf8", timeout: 60_000 });
+
+  it("measures --no-inspect and inspector on side by side, each as a ratio to the first", () => {
+    const result = run(["--rounds", "1", "--seconds", "1", "--connections", "2"]);
+    expect(result.stderr).toContain("round 1/1");
+    expect(result.status).toBe(0);
+    const rows = result.stdout.split("\n").filter((line) => /^(--no-inspect|inspector on) /.test(line));
+    expect(rows.map((line) => line.split(/\s{2,}/)[0])).toEqual(["--no-inspect", "inspector on"]);
+    // The first arm against itself is 1; the other's ratios are measured (some positive number).
+    expect(rows[0]).toMatch(/1\.000×\s+\d+\.\d µs\s+1\.000×$/);
+    const [, rps, ratio, cpu] = rows[1]!.match(/^inspector on\s+(\d+)\s+(\d\.\d{3})×\s+(\d+\.\d) µs/) ?? [];
+    expect(Number(rps)).toBeGreaterThan(0);
+    expect(Number(ratio)).toBeGreaterThan(0);
+    expect(Number(cpu)).toBeGreaterThan(0);
+  });
+
+  it.each([["--rounds", "0"], ["--seconds", "x"], ["--connections", "2.5"]])("refuses %s %s with one line and exit 2", (flag, value) => {
+    const result = run([flag, value]);
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toBe(`bench/pair: ${flag} must be a whole number from 1 to 1000`);
   });
 });
