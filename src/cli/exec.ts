@@ -70,17 +70,18 @@ export async function runExec(command: string, args: string[], flags: RelayFlags
   let log: SessionLog | undefined;
   // The log shows the path the child asked for: its base URL's `/_t/<token>` is exec's own.
   const tokenPrefix = `/_t/${redactToken(token)}`;
+  const shownPath = (path: string) => sessionPath(path, tokenPrefix);
   const onRecord = (record: RequestRecord) => {
     summary.add(record);
     pricer.price(record, (cost) => summary.addCost(record.provider, cost));
-    log?.write({ ...record, path: sessionPath(record.path, tokenPrefix) });
+    log?.write({ ...record, path: shownPath(record.path) });
   };
   // The relay first, so a taken --port leaves no empty log file behind; requests come from the
   // child, which starts after the log is open.
   // exec's inspector is opened by its session token path, the secret it already has (§11).
   let relayUrl = "";
   const inspector: Inspector | undefined = settings.config.inspect.enabled
-    ? createInspector({ config: settings.config, relayToken: token, relayUrl: () => relayUrl })
+    ? createInspector({ config: settings.config, relayToken: token, relayUrl: () => relayUrl, showPath: shownPath })
     : undefined;
   const relay = await startRelay({
     config: settings.config,

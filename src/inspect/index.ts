@@ -22,6 +22,8 @@ export interface InspectorSetup {
   /** The relay's URL, known once it listens. */
   relayUrl: () => string;
   prices?: () => Promise<PriceTable>;
+  /** A record's path as the page shows it (`exec`: without its session's `/_t/<token>` prefix). */
+  showPath?: (path: string) => string;
 }
 
 export interface Inspector {
@@ -48,6 +50,7 @@ export function createInspector(setup: InspectorSetup): Inspector {
     runSession: `run-${randomBytes(4).toString("hex")}`,
     baseUrlOf: (name) => config.providers.get(name)?.baseUrl,
     prices: setup.prices,
+    showPath: setup.showPath,
   });
   const feed = new EventFeed(store);
   const reservedPaths = createInspectorHandler({

@@ -58,6 +58,11 @@ export interface CaptureOptions {
   baseUrlOf: (provider: string) => string | undefined;
   /** The price table; loaded on first need by default (tests pass one in). */
   prices?: (() => Promise<PriceTable>) | undefined;
+  /**
+   * A record's path as shown, from the relay's (already redacted) path: `exec` drops its session's
+   * own `/_t/<token>` prefix, which is its plumbing, not the client's request.
+   */
+  showPath?: ((path: string) => string) | undefined;
 }
 
 export type StoreEvent = { type: "request"; request: RequestSummary } | { type: "session"; session: SessionUpdate };
@@ -645,7 +650,7 @@ export class CaptureStore implements RelayObserver {
       time: record.time,
       id: record.id,
       method: this.intern(record.method),
-      path: this.intern(this.redact(record.path)),
+      path: this.intern(this.redact(this.shownPath(record.path))),
       status: record.status,
       stream: record.stream,
       durationMs: record.durationMs,
@@ -710,6 +715,10 @@ export class CaptureStore implements RelayObserver {
 
   private redact(text: string): string {
     return redact(text, this.secrets());
+  }
+
+  private shownPath(path: string): string {
+    return this.options.showPath === undefined ? path : this.options.showPath(path);
   }
 
   /** The secrets to redact with now: those known, or an ended request's own as well (`withSecrets`). */
@@ -1094,7 +1103,7 @@ export class CaptureStore implements RelayObserver {
       time: record.time,
       state: entry.state,
       method: record.method,
-      path: this.redact(record.path),
+      path: this.redact(this.shownPath(record.path)),
       status: record.status,
       stream: record.stream,
     };

@@ -117,6 +117,14 @@ describe("exec", () => {
       expect(page.headers["content-security-policy"]).toBe("default-src 'self'");
       await expectGuarded(base, {}, `${session}/_relay/api/requests`);
       expect((await send(`${base}/_t/${"y".repeat(43)}/_relay/api/requests`)).status).toBe(401);
+      // The page shows the path the child asked for: the session's `/_t/<token>` is exec's plumbing (as in its log).
+      await send(`${session}/v1/messages?beta=true`, { body: JSON.stringify({ model: "claude-cli", messages: [] }), headers: { "content-type": "application/json" } });
+      const list = (await send(`${session}/_relay/api/requests`)).json() as { requests: Array<{ id: number; path: string }> };
+      const relayed = list.requests.filter((r) => !r.path.startsWith("/_relay/"));
+      expect(relayed.map((r) => r.path)).toEqual(["/v1/messages?beta=true"]);
+      expect(JSON.stringify(list)).not.toContain("/_t/");
+      const detail = (await send(`${session}/_relay/api/requests/${relayed[0]!.id}`)).json() as { path: string };
+      expect(detail.path).toBe("/v1/messages?beta=true");
     } finally {
       await stop(cli);
     }
