@@ -146,10 +146,19 @@ describe.skipIf(!chromeFound)("inspector page in Chromium, against a real relay"
     await expect.poll(() => first.getAttribute("data-state")).toBe("active");
     expect(await first.locator(".spinner").count()).toBe(1);
     expect(await sessionSection(page, SESSION).count()).toBe(1);
+    // Opened while it runs: its bodies are still arriving, which is not "binary".
+    await first.click();
+    const detail = page.locator("#detail");
+    await detail.locator('[data-mark="running"]').first().waitFor();
+    expect(await detail.locator(".detail-head .status").innerText()).toBe("in flight");
+    expect(await detail.innerText()).not.toContain("binary");
 
     gate.open();
     await done;
     await expect.poll(() => first.getAttribute("data-state"), { timeout: 10_000 }).toBe("done");
+    // The opened request is shown again as it ends: its prompt rendered, nothing left "arriving".
+    await detail.locator('[data-part="system"]').waitFor();
+    expect(await detail.locator('[data-mark="running"]').count()).toBe(0);
     expect(await first.getAttribute("data-status")).toBe("200");
     const text = await first.innerText();
     expect(text).toMatch(/POST\s+\/v1\/messages/);

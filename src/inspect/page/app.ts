@@ -529,9 +529,9 @@ function renderDetail(d: RequestDetail): Node {
     section(
       "Request",
       headersDetails("Request headers as the client sent them", d.request.headers),
-      renderRequestBody(d.request.body),
+      renderRequestBody(d.request.body, d.state === "active"),
     ),
-    d.response ? renderResponse(d.response) : section("Response", h("p", "placeholder", d.state === "active" ? "Waiting for the response…" : "No response.")),
+    d.response ? renderResponse(d.response, d.state === "active") : section("Response", h("p", "placeholder", d.state === "active" ? "Waiting for the response…" : "No response.")),
   ]);
   return frag;
 }
@@ -568,7 +568,8 @@ function headersDetails(title: string, headers: Array<[string, string]>): Node {
   );
 }
 
-function bodyMarks(body: CapturedBody): Node {
+/** `running`: the request has not ended, so its bodies are still being captured (they are shown, redacted, once it ends). */
+function bodyMarks(body: CapturedBody, running: boolean): Node {
   return h(
     "p",
     "marks",
@@ -577,7 +578,11 @@ function bodyMarks(body: CapturedBody): Node {
     body.truncated ? h("span", { class: "mark truncated", "data-mark": "truncated" }, "truncated: only the first part was kept") : null,
     body.evicted ? h("span", { class: "mark evicted", "data-mark": "evicted" }, "evicted to stay within inspect.maxBytes") : null,
     body.withheld !== undefined ? h("span", { class: "mark withheld", "data-mark": "withheld" }, `withheld: ${body.withheld}`) : null,
-    !body.evicted && body.withheld === undefined && body.text === undefined && body.bytes > 0 ? h("span", "mark", "binary, not shown") : null,
+    !body.evicted && body.withheld === undefined && body.text === undefined && body.bytes > 0
+      ? running
+        ? h("span", { class: "mark", "data-mark": "running" }, "still arriving: shown when the request ends")
+        : h("span", "mark", "binary, not shown")
+      : null,
   );
 }
 
@@ -601,13 +606,13 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const json = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v, null, 2) ?? "");
 
-function renderRequestBody(body: CapturedBody | undefined): Node {
+function renderRequestBody(body: CapturedBody | undefined, running: boolean): Node {
   if (!body) return h("p", "placeholder", "No body.");
   const parsed = parseJson(body.text);
   return h(
     "div",
     "body",
-    bodyMarks(body),
+    bodyMarks(body, running),
     isObj(parsed) ? renderPrompt(parsed) : body.text !== undefined && body.truncated ? h("p", "placeholder", "Not complete JSON (truncated); see the raw body.") : null,
     body.text !== undefined ? rawDetails("Raw request body", body.text, !isObj(parsed)) : null,
   );
@@ -751,14 +756,14 @@ function contentBlock(block: unknown): Node {
   }
 }
 
-function renderResponse(r: NonNullable<RequestDetail["response"]>): Node {
+function renderResponse(r: NonNullable<RequestDetail["response"]>, running: boolean): Node {
   return section(
     "Response",
     h("p", {}, "status ", h("strong", {}, String(r.status))),
     headersDetails("Response headers as relayed", r.headers),
     r.assembled ? renderAssembled(r.assembled) : null,
     r.events ? renderEvents(r.events) : null,
-    r.body ? bodyMarks(r.body) : null,
+    r.body ? bodyMarks(r.body, running) : null,
     r.body?.text !== undefined ? rawDetails("Raw response body", r.body.text, !r.assembled && !r.events) : null,
   );
 }
