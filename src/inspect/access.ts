@@ -8,10 +8,26 @@
 import { tokenEquals } from "../policy/credentials.js";
 import type { RelayTokenCheck } from "../relay/observer.js";
 
-export const COOKIE_NAME = "llm_relay_inspector";
+/**
+ * The login cookie's name for the relay at `relayUrl`: one per port. A browser keeps cookies per
+ * host, not per port (RFC 6265 §8.5), so two relays on one machine would otherwise overwrite each
+ * other's login, and a page would lose its access when another relay's page was opened.
+ * @example cookieName("http://127.0.0.1:8742") // "llm_relay_inspector_8742"
+ */
+export function cookieName(relayUrl: string): string {
+  let port = "";
+  try {
+    port = new URL(relayUrl).port;
+  } catch {
+    // Not known yet (the relay is not listening): the plain name.
+  }
+  return port === "" ? "llm_relay_inspector" : `llm_relay_inspector_${port}`;
+}
 
 export interface AccessInput {
   relayToken: RelayTokenCheck;
+  /** The login cookie's name for this relay (see `cookieName`). */
+  cookieName: string;
   /** The inspector token of this run, if it has one (`start` does; `exec` uses its session token). */
   inspectorToken?: string | undefined;
   /** The `cookie` request header. */
@@ -39,11 +55,11 @@ export function decideAccess(input: AccessInput): Access {
   const matches = (value: string | undefined) => inspectorToken !== undefined && value !== undefined && tokenEquals(value, inspectorToken);
   if (input.queryToken !== undefined) return matches(input.queryToken) ? "login" : "denied";
   if (input.relayToken === "accepted") return "allowed";
-  if (matches(input.headerToken) || matches(cookieValue(input.cookie, COOKIE_NAME))) return "allowed";
+  if (matches(input.headerToken) || matches(cookieValue(input.cookie, input.cookieName))) return "allowed";
   return "denied";
 }
 
 /** The cookie a login sets: never readable by scripts, never sent cross-site, only to the inspector. */
-export function loginCookie(token: string): string {
-  return `${COOKIE_NAME}=${token}; HttpOnly; SameSite=Strict; Path=/_relay/`;
+export function loginCookie(name: string, token: string): string {
+  return `${name}=${token}; HttpOnly; SameSite=Strict; Path=/_relay/`;
 }

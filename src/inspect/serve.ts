@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ReservedPathHandler } from "../relay/observer.js";
-import { decideAccess, loginCookie } from "./access.js";
+import { cookieName, cookieValue, decideAccess, loginCookie } from "./access.js";
 import type { EventFeed } from "./events.js";
 import { toHar } from "./har.js";
 import type { CaptureStore } from "./store.js";
@@ -55,6 +55,11 @@ function sendError(res: ServerResponse, req: IncomingMessage, status: number, ty
   sendJson(res, req, status, { error: { type, message: `llm-relay: ${message}` } });
 }
 
+/** What a browser shows for a refused page: the message, as text (nothing of the request is echoed). */
+function refusedPage(message: string): string {
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>llm-relay inspector: token needed</title></head>\n<body><h1>llm-relay inspector</h1><p>${message.replace(/&/g, "&amp;").replace(/</g, "&lt;")}.</p></body></html>\n`;
+}
+
 /** A session id as a file name: the store already limits it to `[A-Za-z0-9._-]`. */
 function fileName(id: string, ext: string): string {
   return `llm-relay-session-${id.replace(/[^A-Za-z0-9._-]/g, "_")}.${ext}`;
@@ -71,21 +76,30 @@ export function createInspectorHandler(options: ServeOptions): ReservedPathHandl
     const params = new URLSearchParams(query.slice(1));
     const isPage = path === "/_relay/";
     const headerToken = req.headers["x-llm-relay-token"];
+    const cookie = cookieName(options.relayUrl());
     const access = decideAccess({
       relayToken,
+      cookieName: cookie,
       inspectorToken: options.inspectorToken,
       cookie: req.headers.cookie,
       headerToken: Array.isArray(headerToken) ? headerToken[0] : headerToken,
       queryToken: isPage ? (params.get("token") ?? undefined) : undefined,
     });
     if (access === "denied") {
-      return sendError(res, req, 401, "unauthorized", "the inspector needs its token: open the URL `llm-relay start` printed (…/_relay/?token=…)");
+      // A token that was sent and refused is most often an earlier run's: each run makes a new one.
+      const presented = params.has("token") || headerToken !== undefined || cookieValue(req.headers.cookie, cookie) !== undefined;
+      const message = presented
+        ? "the inspector refused this token: each run of the relay makes a new one (was it restarted?); open the inspector URL it printed (…/_relay/?token=…)"
+        : "the inspector needs its token: open the inspector URL the relay printed (…/_relay/?token=…)";
+      // A browser opening the page gets a page, not JSON.
+      if (isPage && /\btext\/html\b/.test(req.headers.accept ?? "")) return send(res, req, 401, "text/html; charset=utf-8", refusedPage(message));
+      return sendError(res, req, 401, "unauthorized", message);
     }
     if (access === "login") {
       // 303 (RFC 9110 §15.4.4): the token leaves the address bar and the history at once.
       return send(res, req, 303, "text/plain; charset=utf-8", "", {
         location: `${mount}/_relay/`,
-        "set-cookie": loginCookie(options.inspectorToken!),
+        "set-cookie": loginCookie(cookie, options.inspectorToken!),
       });
     }
     if (isPage) return send(res, req, 200, "text/html; charset=utf-8", assets.livePageHtml());

@@ -8,11 +8,13 @@ import { send } from "../helpers/client.js";
 import { startInspectedRelay, type InspectedRelay } from "../helpers/inspected-relay.js";
 import { mockedDefaults } from "../helpers/relay.js";
 import { startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
-import { decideAccess, cookieValue } from "../../src/inspect/access.js";
+import { cookieName, decideAccess, cookieValue } from "../../src/inspect/access.js";
 import { RELAY_TOKEN } from "../fixtures/tokens.js";
 
 let upstream: MockUpstream;
 let open: InspectedRelay;
+/** This relay's login cookie name (one per port). */
+const jar = () => `llm_relay_inspector_${new URL(open.relay.url).port}`;
 let guarded: InspectedRelay;
 
 beforeAll(async () => {
@@ -36,13 +38,23 @@ describe("decideAccess", () => {
     [{ relayToken: "none-configured", inspectorToken: "T".repeat(32), headerToken: "T".repeat(32) }, "allowed"],
     [{ relayToken: "refused", inspectorToken: "T".repeat(32), headerToken: "T".repeat(32) }, "allowed"],
     [{ relayToken: "none-configured", inspectorToken: "T".repeat(32), headerToken: "U".repeat(32) }, "denied"],
-    [{ relayToken: "none-configured", inspectorToken: "T".repeat(32), cookie: `a=b; llm_relay_inspector=${"T".repeat(32)}` }, "allowed"],
-    [{ relayToken: "none-configured", inspectorToken: "T".repeat(32), cookie: `llm_relay_inspector=${"T".repeat(31)}` }, "denied"],
+    [{ relayToken: "none-configured", inspectorToken: "T".repeat(32), cookie: `a=b; llm_relay_inspector_8742=${"T".repeat(32)}` }, "allowed"],
+    [{ relayToken: "none-configured", inspectorToken: "T".repeat(32), cookie: `llm_relay_inspector_8742=${"T".repeat(31)}` }, "denied"],
+    // Another relay's login (another port on this host): the browser sends it here too, and it opens nothing.
+    [{ relayToken: "none-configured", inspectorToken: "T".repeat(32), cookie: `llm_relay_inspector_8743=${"T".repeat(32)}` }, "denied"],
     [{ relayToken: "none-configured", inspectorToken: "T".repeat(32), queryToken: "T".repeat(32) }, "login"],
     [{ relayToken: "accepted", inspectorToken: "T".repeat(32), queryToken: "wrong" }, "denied"],
     [{ relayToken: "none-configured", queryToken: "" }, "denied"],
   ] as const)("%o → %s", (input, expected) => {
-    expect(decideAccess(input)).toBe(expected);
+    expect(decideAccess({ cookieName: "llm_relay_inspector_8742", ...input })).toBe(expected);
+  });
+
+  it.each([
+    ["http://127.0.0.1:8742", "llm_relay_inspector_8742"],
+    ["http://[::1]:40001", "llm_relay_inspector_40001"],
+    ["", "llm_relay_inspector"],
+  ])("the login cookie of %j is %s (one per port: a browser keeps cookies per host)", (url, name) => {
+    expect(cookieName(url)).toBe(name);
   });
 
   it("reads one cookie out of a cookie header", () => {
@@ -57,7 +69,7 @@ describe("the page token", () => {
     const res = await send(`${open.relay.url}/_relay/?token=${open.token}`);
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe("/_relay/");
-    expect(res.headers["set-cookie"]).toEqual([`llm_relay_inspector=${open.token}; HttpOnly; SameSite=Strict; Path=/_relay/`]);
+    expect(res.headers["set-cookie"]).toEqual([`${jar()}=${open.token}; HttpOnly; SameSite=Strict; Path=/_relay/`]);
     const cookie = res.headers["set-cookie"]![0]!.split(";")[0]!;
     const page = await send(`${open.relay.url}/_relay/`, { headers: { cookie } });
     expect(page.status).toBe(200);
@@ -79,7 +91,7 @@ describe("the page token", () => {
   it.each(PATHS)("/_relay/%s with a wrong token is 401", async (path) => {
     const wrong = `${open.token.slice(0, -1)}${open.token.endsWith("A") ? "B" : "A"}`;
     expect((await send(`${open.relay.url}/_relay/${path}`, { headers: { "x-llm-relay-token": wrong } })).status).toBe(401);
-    expect((await send(`${open.relay.url}/_relay/${path}`, { headers: { cookie: `llm_relay_inspector=${wrong}` } })).status).toBe(401);
+    expect((await send(`${open.relay.url}/_relay/${path}`, { headers: { cookie: `${jar()}=${wrong}` } })).status).toBe(401);
   });
 
   it("/_relay without its slash redirects before any token check: the cookie's Path=/_relay/ would not be sent there", async () => {
@@ -98,6 +110,32 @@ describe("the page token", () => {
     expect(res.status).toBe(404);
     expect(res.text).not.toContain(RELAY_TOKEN.slice(-8));
     expect(res.json()).toMatchObject({ error: { type: "not_found" } });
+  });
+
+  it("a refused token is told apart from none: each run makes a new one (an earlier run's page)", async () => {
+    const earlier = `${open.token.slice(0, -1)}${open.token.endsWith("A") ? "B" : "A"}`;
+    const none = (await send(`${open.relay.url}/_relay/api/requests`)).json() as { error: { message: string } };
+    expect(none.error.message).toMatch(/^llm-relay: the inspector needs its token: open the inspector URL the relay printed/);
+    const presented: Array<Record<string, string>> = [{ cookie: `${jar()}=${earlier}` }, { "x-llm-relay-token": earlier }];
+    for (const headers of presented) {
+      const refused = (await send(`${open.relay.url}/_relay/api/requests`, { headers })).json() as { error: { message: string } };
+      expect(refused.error.message).toMatch(/^llm-relay: the inspector refused this token: each run of the relay makes a new one/);
+      expect(refused.error.message).not.toContain(earlier.slice(-8));
+    }
+  });
+
+  it("a browser opening the page without a valid token gets a short HTML page saying what to do, not JSON", async () => {
+    const earlier = `${open.token.slice(0, -1)}${open.token.endsWith("A") ? "B" : "A"}`;
+    const accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    const res = await send(`${open.relay.url}/_relay/`, { headers: { accept, cookie: `${jar()}=${earlier}` } });
+    expect(res.status).toBe(401);
+    expect(res.headers["content-type"]).toMatch(/^text\/html/);
+    expect(res.headers["content-security-policy"]).toBe("default-src 'self'");
+    expect(res.text).toContain("each run of the relay makes a new one");
+    expect(res.text).not.toContain(earlier.slice(-8));
+    expect(res.headers["set-cookie"]).toBeUndefined();
+    // The API stays JSON for a browser's fetch too.
+    expect((await send(`${open.relay.url}/_relay/api/requests`, { headers: { accept } })).headers["content-type"]).toMatch(/^application\/json/);
   });
 
   it("a wrong login token is 401 and sets no cookie", async () => {

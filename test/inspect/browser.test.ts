@@ -326,6 +326,29 @@ describe.skipIf(!chromeFound)("inspector page in Chromium, against a real relay"
     }
   });
 
+  it("tells a page whose token the relay no longer takes (it restarted) what to do, instead of retrying for ever", async () => {
+    const other = await startInspectedRelay(mockedDefaults(upstream.url));
+    const stale = await newPage(browser);
+    try {
+      await stale.page.goto(`${other.relay.url}/_relay/?token=${other.token}`);
+      await stale.page.locator('#conn[data-state="live"]').waitFor();
+      // As after a restart: the browser still holds the login of a run whose token is gone, and the feed drops.
+      const name = `llm_relay_inspector_${new URL(other.relay.url).port}`;
+      await browser.context.addCookies([{ name, value: "an-earlier-runs-token-0123456789abcdefgh", url: `${other.relay.url}/_relay/` }]);
+      other.inspector.close();
+      await stale.page.locator("#conn", { hasText: "token no longer valid" }).waitFor({ timeout: 15_000 });
+      expect(await stale.page.locator("#empty.error-box").innerText()).toContain("Open the inspector URL it printed");
+      // Only the refusals themselves were logged (the browser reports each 401), no script error.
+      expect(stale.errors.length).toBeGreaterThan(0);
+      for (const error of stale.errors) expect(error).toMatch(/401/);
+      // The other relay's login (another port, same host) left this page's alone.
+      expect(await live.page.locator('#conn[data-state="live"]').count()).toBe(1);
+    } finally {
+      await stale.page.close();
+      await other.close();
+    }
+  });
+
   it("catches up after the live feed drops, and stays fast with 1,000 requests listed", async () => {
     const { page } = live;
     const bulk = "sess-bulk";

@@ -797,10 +797,27 @@ function renderEvents(events: StreamEvent[]): Node {
 // ---------------------------------------------------------------------------------------------
 // Sources: the live API, or the snapshot embedded in an exported file
 
+/** The relay refused this page's token: it belongs to an earlier run (each `start` makes a new one). */
+class TokenRefused extends Error {}
+
 async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url, { headers: { accept: "application/json" }, credentials: "same-origin" });
+  if (res.status === 401) throw new TokenRefused(url);
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return (await res.json()) as T;
+}
+
+/** Nothing more can come with this token: say so, and what to do, instead of retrying for ever. */
+function showTokenRefused(): void {
+  setConn("offline", "token no longer valid");
+  ui.empty.hidden = false;
+  ui.empty.className = "error-box";
+  fill(
+    ui.empty,
+    "The relay no longer accepts this page's token: it was restarted (each run makes a new one). Open the inspector URL it printed when it started (",
+    h("code", {}, "inspector http://…/_relay/?token=…"),
+    ").",
+  );
 }
 
 function setConn(state: "live" | "connecting" | "offline" | "snapshot", text: string): void {
@@ -830,7 +847,8 @@ function startLive(): void {
       for (const r of list.requests) enqueue("request", r);
       for (const s of sessionList.sessions) enqueue("session", s);
     } catch (error) {
-      setConn("offline", `could not load: ${String(error)}`);
+      if (error instanceof TokenRefused) showTokenRefused();
+      else setConn("offline", `could not load: ${String(error)}`);
     } finally {
       const late = buffered ?? [];
       buffered = undefined;
@@ -861,9 +879,17 @@ function startLive(): void {
     });
     events.addEventListener("error", () => {
       if (events.readyState === EventSource.CLOSED) {
-        // The browser gave up (e.g. the relay restarted and refused once): try again, slower each time.
+        // The browser gave up (the relay refused, or restarted and refused this token): an
+        // EventSource does not say which, a request does. A refused token is for good; anything
+        // else is tried again, slower each time.
         setConn("offline", "disconnected, retrying…");
-        window.setTimeout(connect, retryMs);
+        void getJson("api/sessions").then(
+          () => window.setTimeout(connect, retryMs),
+          (error: unknown) => {
+            if (error instanceof TokenRefused) return showTokenRefused();
+            window.setTimeout(connect, retryMs);
+          },
+        );
         retryMs = Math.min(retryMs * 2, 10_000);
       } else {
         setConn("connecting", "reconnecting…");
