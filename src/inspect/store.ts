@@ -331,12 +331,13 @@ export class CaptureStore implements RelayObserver {
     for (const secret of fromQuery) this.remember(secret);
     const head = this.headOf(facts.rawHeaders, true);
     // What the list gives, worked out once per list (and per set of known secrets, like the list).
-    const derived = (head.derived ??= {
-      sessionId: this.withOwnSecrets(head.taught, () => this.sessionIdOf(facts.rawHeaders)),
-      bodyType: rawHeader(facts.rawHeaders, "content-type"),
-      bodyEncoding: nonIdentity(rawHeader(facts.rawHeaders, "content-encoding")),
+    // The body's type and coding are the client's text, shown with its body: redacted like its headers.
+    const derived = (head.derived ??= this.withOwnSecrets(head.taught, () => ({
+      sessionId: this.sessionIdOf(facts.rawHeaders),
+      bodyType: this.redactOptional(rawHeader(facts.rawHeaders, "content-type")),
+      bodyEncoding: this.redactOptional(nonIdentity(rawHeader(facts.rawHeaders, "content-encoding"))),
       bytes: pairBytes(head.out),
-    });
+    })));
     const entry = this.open(record, facts, derived.sessionId);
     entry.headers = head.out;
     // Its own credentials redact its bodies however many others come before it ends.
@@ -364,7 +365,11 @@ export class CaptureStore implements RelayObserver {
     if (!entry) return;
     // The relay's own object, never changed after it is relayed: redacted when the request ends.
     entry.response = { status, rawHeaders: headers, headers: undefined };
-    entry.responseBody = new BodyCapture(this.maxBodyBytes, headerValue(headers, "content-type"), nonIdentity(headerValue(headers, "content-encoding")));
+    entry.responseBody = new BodyCapture(
+      this.maxBodyBytes,
+      this.redactOptional(headerValue(headers, "content-type")),
+      this.redactOptional(nonIdentity(headerValue(headers, "content-encoding"))),
+    );
     if (entry.evicted) entry.responseBody.evict();
     this.emitRequest(entry);
   }
@@ -613,10 +618,11 @@ export class CaptureStore implements RelayObserver {
       const value = pairs[i + 1]!;
       const lower = name.toLowerCase();
       const shown = this.redact(printableHeaderValue(lower, value));
-      out[i] = name;
-      out[i + 1] = shown;
       let values = this.memo.get(name);
-      if (!values) this.memo.set(name, (values = Object.assign(new Map<string, MemoValue>(), { name })));
+      // A name is the client's text too (a key pasted where a name goes): shown redacted.
+      if (!values) this.memo.set(name, (values = Object.assign(new Map<string, MemoValue>(), { name: this.redact(name) })));
+      out[i] = values.name;
+      out[i + 1] = shown;
       if (this.memoSize++ >= MAX_MEMO) {
         this.memo.clear();
         this.memoSize = 0;
@@ -715,6 +721,10 @@ export class CaptureStore implements RelayObserver {
 
   private redact(text: string): string {
     return redact(text, this.secrets());
+  }
+
+  private redactOptional(text: string | undefined): string | undefined {
+    return text === undefined ? undefined : this.redact(text);
   }
 
   private shownPath(path: string): string {

@@ -165,7 +165,11 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
     if (raw === undefined) continue;
     const value = headerString(raw);
     const plain = !mayHoldSecret(value, secrets);
-    if (HOP_BY_HOP.has(name)) {
+    if (mayHoldSecret(name, secrets) && redact(name, secrets) !== name) {
+      // A secret as a header's name (a key pasted where the name goes): not relayed anywhere, and
+      // shown by its redacted name, like a value.
+      decide(redact(name, secrets), "strip", value, "the header's name holds a secret", true);
+    } else if (HOP_BY_HOP.has(name)) {
       decide(name, "strip", value, "hop-by-hop header (RFC 9110 §7.6.1)", true);
     } else if (listed.has(name)) {
       decide(name, "strip", value, "named in Connection, so hop-by-hop (RFC 9110 §7.6.1)", true);
@@ -291,13 +295,14 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
     if (refused.length > 0) {
       nextBetas = nextBetas.filter((b) => !refused.includes(b));
       const allowed = allow.size === 0 ? "allows none" : `allows ${[...allow].join(", ")}`;
-      changes.push(`betas.allow of ${provider.name} (${allowed}): removed ${refused.join(", ")}`);
+      // The refused values are the client's text: redacted like the header's value.
+      changes.push(`betas.allow of ${provider.name} (${allowed}): removed ${redact(refused.join(", "), secrets)}`);
     }
   }
   const removed = nextBetas.filter((b) => provider.betasRemove.has(b));
   if (removed.length > 0) {
     nextBetas = nextBetas.filter((b) => !provider.betasRemove.has(b));
-    changes.push(`betas.remove of provider ${provider.name}: ${removed.join(", ")}`);
+    changes.push(`betas.remove of provider ${provider.name}: ${redact(removed.join(", "), secrets)}`);
   }
   if (changes.length === 0) {
     if (betaValue !== undefined) decide("anthropic-beta", "forward", betaValue, "passed through");

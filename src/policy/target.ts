@@ -61,12 +61,13 @@ function decodeSafe(text: string): string {
 
 /**
  * Take the target apart before routing. `rawPath` is the path as received (no query), `query`
- * is `?…` or "".
+ * is `?…` or "". `shownWith`: the secrets decisions are redacted with (the relay's; by default
+ * the relay token's).
  *
  * @example readTarget("/_t/T/gw/%2e%2e/third/v1/messages", "?beta=true", "T")
  * // → { path: "/third/v1/messages", query: "?beta=true", presented: ["T"], decisions: [:path rewrite] }
  */
-export function readTarget(rawPath: string, query: string, relayToken?: string): Target | TargetRefusal {
+export function readTarget(rawPath: string, query: string, relayToken?: string, shownWith?: KnownSecrets): Target | TargetRefusal {
   const presented: string[] = [];
   let path = rawPath;
   while (path.startsWith("/_t/")) {
@@ -116,7 +117,8 @@ export function readTarget(rawPath: string, query: string, relayToken?: string):
     const normalised = `/${out.join("/")}`;
     if (normalised !== path) {
       const why = [resolvedDots ? "dot segments resolved (RFC 3986 §5.2.4)" : "", strippedToken ? "the relay token removed" : ""].filter(Boolean).join("; ");
-      decisions.push({ header: ":path", action: "rewrite", value: redact(normalised), reason: why });
+      // Shown with every secret the relay knows (a configured key in the path too), not only by shape.
+      decisions.push({ header: ":path", action: "rewrite", value: redact(normalised, shownWith ?? secrets), reason: why });
       path = normalised;
     }
   }

@@ -31,12 +31,14 @@ export interface PlanInput {
   json?: unknown;
   config: ResolvedConfig;
   relayToken?: string | undefined;
+  /** More values the relay knows as secrets (the inspector token): redacted in decisions too. */
+  extraSecrets?: readonly string[] | undefined;
   via?: string | undefined;
 }
 
-/** The secrets a plan redacts: the config's keys and token, and the relay token. */
-export function planSecrets(config: ResolvedConfig, relayToken: string | undefined): KnownSecrets {
-  return configSecrets(config, relayToken);
+/** The secrets a plan redacts: the config's keys and token, the relay token, and any `extra` the relay knows (the inspector token). */
+export function planSecrets(config: ResolvedConfig, relayToken: string | undefined, extra: readonly string[] = []): KnownSecrets {
+  return configSecrets(config, relayToken, ...extra);
 }
 
 export interface RequestPlan {
@@ -152,12 +154,12 @@ export function isRefusal(plan: RequestPlan | TargetRefusal | undefined): plan i
 
 /** The plan; a refusal (400) for a target that may not be relayed; undefined when no provider serves it (404). */
 export function planRequest(input: PlanInput): RequestPlan | TargetRefusal | undefined {
-  const target = input.target ?? readTarget(input.path, input.query, input.relayToken);
+  const secrets = planSecrets(input.config, input.relayToken, input.extraSecrets);
+  const target = input.target ?? readTarget(input.path, input.query, input.relayToken, secrets);
   if ("refused" in target) return target;
   const route = routeRequest({ path: target.path, headers: input.headers, model: input.model, json: input.json }, input.config);
   if (!route) return undefined;
   const { provider } = route;
-  const secrets = planSecrets(input.config, input.relayToken);
   const upstream = decideTarget(route.upstreamPath, target.query, provider, secrets);
   if ("refused" in upstream) return upstream;
   const rewrite = chooseModelRewrite(input.model, provider.models, provider.name, input.modelSpan);
@@ -189,7 +191,8 @@ export function planRequest(input: PlanInput): RequestPlan | TargetRefusal | und
     plan.modelRewrite = rewrite;
     plan.decisions = [
       ...plan.decisions,
-      { header: BODY_MODEL, action: "rewrite", value: `${rewrite.from} → ${rewrite.to}`, reason: modelRewriteSource(rewrite) },
+      // The client's model name is its own text: shown redacted like every other value (a key pasted there).
+      { header: BODY_MODEL, action: "rewrite", value: redact(`${rewrite.from} → ${rewrite.to}`, secrets), reason: redact(modelRewriteSource(rewrite), secrets) },
     ];
   }
   const relayAnswer = relayAnswerFor(provider, (input.method ?? "POST").toUpperCase(), route.upstreamPath);

@@ -112,13 +112,13 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
   const token = options.token ?? config.token?.reveal();
   const reading = bodyReading(config);
   // Every secret this relay knows by value, for every string it prints (§8).
-  const secrets = planSecrets(config, token);
+  const extraSecrets = options.secrets ?? [];
+  const secrets = planSecrets(config, token, extraSecrets);
   const instance = randomBytes(4).toString("hex");
   const viaEntry = `1.1 llm-relay-${instance}`;
   const maxBodyBytes = config.limits.maxBodyBytes;
   const { timeouts } = config;
   const { observer, reservedPaths, onRequestStart } = options;
-  const extraSecrets = options.secrets ?? [];
 
   if (!isLoopbackHost(host) && token === undefined) {
     throw new RelayStartError(
@@ -220,7 +220,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     const rawPath = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
     const query = queryAt === -1 ? "" : rawUrl.slice(queryAt);
     // The target is policy (§8): token prefixes taken off, dot segments resolved, before anything looks at the path.
-    const target = readTarget(rawPath, query, token);
+    const target = readTarget(rawPath, query, token, secrets);
     const refused = "refused" in target ? target : undefined;
     const path = refused ? takePathToken(rawPath).path : (target as Target).path;
     const presented = (refused ? refused.presented : (target as Target).presented) ?? [];
@@ -290,7 +290,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     // `when` reads a parsed copy; the bytes relayed stay the client's.
     const json = reading === "whole" && head?.complete ? parseJsonBody(head.head) : undefined;
 
-    const plan = planRequest({ path, query, target: target as Target, method: req.method, headers: req.headers, model, modelSpan: head?.span, json, config, relayToken: token, via: viaEntry });
+    const plan = planRequest({ path, query, target: target as Target, method: req.method, headers: req.headers, model, modelSpan: head?.span, json, config, relayToken: token, extraSecrets, via: viaEntry });
     if (!plan) {
       return fail(404, "no_route", noRouteMessage(req.method ?? "GET", path, shown(), `http://${hostHeader}${tokenPrefix(pathToken)}`));
     }
