@@ -24,7 +24,7 @@ import type { RequestRecord } from "../log/record.js";
 import type { Decision } from "../policy/headers.js";
 import { CREDENTIAL_HEADERS, classifyCredential } from "../policy/credentials.js";
 import { printableHeaderValue } from "../policy/headers.js";
-import { knownSecrets, redact, type KnownSecrets } from "../policy/redact.js";
+import { knownSecrets, redact, redactCutTail, type KnownSecrets } from "../policy/redact.js";
 import { redactJson } from "../policy/redact-json.js";
 import { estimateCost, loadPriceTable, totalInputTokens, type Cost, type PriceTable, type UsageConvention } from "../pricing/cost.js";
 import type { RelayObserver, RequestFacts } from "../relay/observer.js";
@@ -850,10 +850,15 @@ export class CaptureStore implements RelayObserver {
       responseBytes: undefined,
     };
     let bytes = 0;
+    // A body cut off (kept up to maxBodyBytes, or the exchange broke off) may end in the first
+    // characters of a known secret, which only a match of the ending catches.
+    const brokeOff = entry.record.error !== undefined;
+    const tail = (text: string | undefined, display: { whole: boolean } | undefined) =>
+      text !== undefined && (brokeOff || display?.whole === false) ? redactCutTail(text, this.secrets()) : text;
     if (entry.requestBody) {
       const display = this.displayText(entry.requestBody);
       const raw = display?.text;
-      const text = raw === undefined ? undefined : this.redactBody(raw);
+      const text = tail(raw === undefined ? undefined : this.redactBody(raw), display);
       const kept = this.keepShown(entry.requestBody, display, text);
       shown.request = kept.body;
       shown.requestBytes = kept.bytes;
@@ -866,10 +871,12 @@ export class CaptureStore implements RelayObserver {
       const rawText = display?.text;
       let text = rawText === undefined ? undefined : this.redactBody(rawText);
       let withheld = rawText !== undefined && text === undefined ? WITHHELD_ENCODED : undefined;
+      text = tail(text, display);
+      const cutOff = brokeOff || display?.whole === false;
       if (rawText !== undefined) {
         if (entry.record.stream) {
           const rawEvents = parseSse(rawText);
-          const assembled = this.redactAssembled(assembleEvents(rawEvents));
+          const assembled = this.redactAssembled(assembleEvents(rawEvents), cutOff);
           shown.assembled = assembled;
           if (text !== undefined) {
             const events = streamEvents(rawText, rawEvents, text, body.encoding === undefined ? body.arrivals : [], entry.record.durationMs);
@@ -889,7 +896,7 @@ export class CaptureStore implements RelayObserver {
         } else {
           const assembled = assembleJson(rawText);
           if (assembled) {
-            shown.assembled = this.redactAssembled(assembled);
+            shown.assembled = this.redactAssembled(assembled, cutOff);
             // Blocks that each looked harmless may join into a secret, as stream events can.
             const fromText = text === undefined ? undefined : assembleJson(text);
             if (fromText && !sameAssembly(fromText, shown.assembled)) {
@@ -971,12 +978,15 @@ export class CaptureStore implements RelayObserver {
     return knownSecrets([...this.configured, ...this.seen, ...own]);
   }
 
-  private redactAssembled(a: AssembledResponse): AssembledResponse {
+  /** `cutOff`: the response was cut off, so each part may end in a secret's first characters. */
+  private redactAssembled(a: AssembledResponse, cutOff = false): AssembledResponse {
+    const tail = (text: string) => (cutOff ? redactCutTail(text, this.secrets()) : text);
     const out: AssembledResponse = {
-      text: this.redact(a.text),
-      thinking: this.redact(a.thinking),
+      text: tail(this.redact(a.text)),
+      thinking: tail(this.redact(a.thinking)),
       toolCalls: a.toolCalls.map((call) => {
-        const shown = { ...call, input: this.redactBody(call.input) ?? `[withheld: ${WITHHELD_ENCODED}]` };
+        const input = this.redactBody(call.input);
+        const shown = { ...call, input: input === undefined ? `[withheld: ${WITHHELD_ENCODED}]` : tail(input) };
         if (call.id !== undefined) shown.id = this.redact(call.id);
         if (call.name !== undefined) shown.name = this.redact(call.name);
         return shown;

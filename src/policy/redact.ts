@@ -372,3 +372,22 @@ export function redactUrl(url: string, known: KnownSecrets = NO_SECRETS): string
 export function redactText(text: string, secrets: Iterable<string>): string {
   return redact(text, knownSecrets(secrets));
 }
+
+/**
+ * `text` cut off in the middle of a known secret (a body kept only up to a limit, a stream that
+ * broke off) ends with that secret's first characters, which the whole-secret match cannot see:
+ * such an ending, of `min` characters or more, is replaced. Only for text known to be cut; pure.
+ * @example redactCutTail(`{"key":"${key.slice(0, 20)}`, known) // '{"key":"…[secret cut off: 20 chars]'
+ */
+export function redactCutTail(text: string, known: KnownSecrets, min = 6): string {
+  let cut = 0;
+  for (const { value } of known.secrets) {
+    for (let k = Math.min(value.length - 1, text.length); k >= Math.max(min, cut + 1); k--) {
+      if (text.endsWith(value.slice(0, k))) {
+        cut = k;
+        break;
+      }
+    }
+  }
+  return cut === 0 ? text : `${text.slice(0, text.length - cut)}…[secret cut off: ${cut} chars]`;
+}
