@@ -1269,13 +1269,25 @@ const NONE: readonly string[] = Object.freeze([]);
 function headerSecrets(lower: string, value: string): readonly string[] {
   if (CREDENTIAL_HEADERS.has(lower)) {
     const token = classifyCredential(value).token;
-    return token.length >= 8 ? [token] : NONE;
+    if (token.length < 8) return NONE;
+    // Basic (RFC 7617): the password is the secret a response or a prompt would quote, not its base64.
+    const blob = /^\s*basic\s+(\S+)/i.exec(value)?.[1];
+    const basic = blob === undefined ? undefined : basicPassword(blob);
+    return basic === undefined ? [token] : [token, basic];
   }
   // A gateway token in a cookie or any header named like a secret, quoted in the prompt later.
   if (printableHeaderValue(lower, value) === value) return NONE;
   const secrets = [value.trim()];
   if (lower === "cookie") for (const part of value.split(";")) secrets.push(part.slice(part.indexOf("=") + 1).trim());
   return secrets;
+}
+
+/** The password of a Basic credential's `user:password` (base64), when it is long enough to be one. */
+function basicPassword(blob: string): string | undefined {
+  const decoded = Buffer.from(blob, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  const password = colon === -1 ? "" : decoded.slice(colon + 1);
+  return password.length >= 8 ? password : undefined;
 }
 
 /** A shown body as served: its text decoded from the kept bytes when it was kept as bytes. */

@@ -54,3 +54,19 @@ describe("inspect.maxBytes when requests end in bursts", () => {
     expect(s.sessions().sessions[0]!.requests).toBe(250);
   });
 });
+
+describe("a Basic credential", () => {
+  it("teaches its password: a response quoting it shows it redacted", () => {
+    const password = "hunter2-but-much-longer-0042";
+    const s = store();
+    const r = record(1);
+    s.requestStart(r, { rawHeaders: ["authorization", `Basic ${Buffer.from(`alice:${password}`).toString("base64")}`], oauthForwarded: false, target: "/v1/messages" });
+    s.responseStart(r, 200, { "content-type": "application/json" });
+    s.responseChunk(r, Buffer.from(JSON.stringify({ error: { message: `bad password ${password}` } })));
+    s.requestEnd(r);
+    const shown = JSON.stringify(s.detail(1));
+    expect(shown).toContain("bad password");
+    expect(shown).not.toContain(password);
+    expect(shown).not.toContain(password.slice(-8));
+  });
+});
