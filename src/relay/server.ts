@@ -191,6 +191,9 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     record.status = status;
     record.error = safeMessage;
     record.durationMs = performance.now() - started;
+    // Refused before it was planned, it still happened: the onlooker sees its headers as sent (a
+    // credential there is what its path or error may quote), with no body.
+    if (observer) guarded(() => observer.requestStart(record, { rawHeaders: req.rawHeaders, target: req.url, oauthForwarded: false, startedAt: started }));
     finishRecord(record);
   };
 

@@ -14,7 +14,7 @@ import type { RequestSummary } from "../../src/inspect/types.js";
 import { send } from "../helpers/client.js";
 import { startInspectedRelay, type InspectedRelay } from "../helpers/inspected-relay.js";
 import { startMockUpstream, type MockUpstream } from "../helpers/mock-upstream.js";
-import { ANTHROPIC_API_KEY, findLeaks, OPENAI_KEY } from "../fixtures/tokens.js";
+import { ANTHROPIC_API_KEY, findLeaks, GATEWAY_TOKEN, OPENAI_KEY } from "../fixtures/tokens.js";
 
 /** A configured key with no vendor shape: a secret only because the config holds it. */
 const CONFIG_KEY = `cfgOpaque_${"k7Qz".repeat(8)}`;
@@ -96,5 +96,17 @@ describe("secrets where a review found them shown", () => {
     const shown = await everythingShown();
     expect(shown).toContain("application/json; boundary=sk-proj-");
     expect(findLeaks(shown, [OPENAI_KEY])).toEqual([]);
+  });
+
+  it("a request refused before routing shows its headers redacted, and its own opaque key redacted where its path quotes it", async () => {
+    const res = await send(`${x.relay.url}/nowhere/v1/thing?x=${GATEWAY_TOKEN}`, { headers: { ...json, "x-api-key": GATEWAY_TOKEN }, body: "{}" });
+    expect(res.status).toBe(404);
+    const list = (await x.api("api/requests")).json() as { requests: RequestSummary[] };
+    const refused = list.requests.at(-1)!;
+    expect(refused.status).toBe(404);
+    const detail = (await x.api(`api/requests/${refused.id}`)).json() as { request: { headers: Array<[string, string]> } };
+    expect(detail.request.headers.map(([name]) => name)).toContain("x-api-key");
+    const har = (await x.api(`api/sessions/${encodeURIComponent(refused.sessionId)}.har`)).text;
+    expect(findLeaks([JSON.stringify(list), JSON.stringify(detail), har].join("\n"), [GATEWAY_TOKEN])).toEqual([]);
   });
 });
