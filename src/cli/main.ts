@@ -103,7 +103,7 @@ export function buildProgram(): Command {
       .argument("[args...]", "its arguments, passed through untouched")
       .addHelpText(
         "after",
-        "\nRequest lines go to $XDG_STATE_HOME/llm-relay/exec-<time>-<pid>.log (plain text; NDJSON with --json);\n" +
+        "\nRequest lines go to $XDG_STATE_HOME/llm-relay/exec-<time>-<pid>.log (NDJSON, one record per request);\n" +
           "--log-file FILE chooses the file, --log-file - sends them to stderr. Each run makes its own session token.\n" +
           "Exit code: the command's; 128+n if signal n killed it; 127 not found; 126 not executable.\n",
       ),
