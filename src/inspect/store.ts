@@ -383,7 +383,7 @@ export class CaptureStore implements RelayObserver {
 
   private onRequestEnd(record: RequestRecord): void {
     // Dropped by the bound while it ran: it still counts in its session, nothing of it comes back.
-    // Refused before it was planned (401, 404, 413…): it still happened, with no bodies.
+    // Ended with no start (a relay that reports none for it): it still happened, with no bodies.
     const entry = this.entries.get(record.id) ?? this.droppedRunning.get(record) ?? this.open(record, undefined);
     entry.record = record;
     this.finish(entry);
@@ -853,8 +853,9 @@ export class CaptureStore implements RelayObserver {
     // A body cut off (kept up to maxBodyBytes, or the exchange broke off) may end in the first
     // characters of a known secret, which only a match of the ending catches.
     const brokeOff = entry.record.error !== undefined;
+    const isCut = (display: { whole: boolean } | undefined) => brokeOff || display?.whole === false;
     const tail = (text: string | undefined, display: { whole: boolean } | undefined) =>
-      text !== undefined && (brokeOff || display?.whole === false) ? redactCutTail(text, this.secrets()) : text;
+      text !== undefined && isCut(display) ? redactCutTail(text, this.secrets()) : text;
     if (entry.requestBody) {
       const display = this.displayText(entry.requestBody);
       const raw = display?.text;
@@ -872,7 +873,7 @@ export class CaptureStore implements RelayObserver {
       let text = rawText === undefined ? undefined : this.redactBody(rawText);
       let withheld = rawText !== undefined && text === undefined ? WITHHELD_ENCODED : undefined;
       text = tail(text, display);
-      const cutOff = brokeOff || display?.whole === false;
+      const cutOff = isCut(display);
       if (rawText !== undefined) {
         if (entry.record.stream) {
           const rawEvents = parseSse(rawText);

@@ -165,10 +165,11 @@ export function decideHeaders(input: HeaderPolicyInput): HeaderPlan {
     if (raw === undefined) continue;
     const value = headerString(raw);
     const plain = !mayHoldSecret(value, secrets);
-    if (mayHoldSecret(name, secrets) && redact(name, secrets) !== name) {
-      // A secret as a header's name (a key pasted where the name goes): not relayed anywhere, and
-      // shown by its redacted name, like a value.
-      decide(redact(name, secrets), "strip", value, "the header's name holds a secret", true);
+    // A secret as a header's name (a key pasted where the name goes): not relayed anywhere, and
+    // shown by its redacted name, like a value.
+    const shownName = mayHoldSecret(name, secrets) ? redact(name, secrets) : name;
+    if (shownName !== name) {
+      decide(shownName, "strip", value, "the header's name holds a secret", true);
     } else if (HOP_BY_HOP.has(name)) {
       decide(name, "strip", value, "hop-by-hop header (RFC 9110 §7.6.1)", true);
     } else if (listed.has(name)) {

@@ -26,7 +26,7 @@ export interface RequestFacts {
 export interface RelayObserver {
   /**
    * A request passed the guards and was planned (provider, route, decisions are on the record), or
-   * was refused (then called just before `requestEnd`, with its headers and no body).
+   * ended before it was planned: refused, or its client left (then called just before `requestEnd`, with its headers and no body).
    */
   requestStart(record: RequestRecord, facts: RequestFacts): void;
   /** A chunk of the request body as relayed upstream (the observer copies what it keeps). */

@@ -191,8 +191,15 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
     record.status = status;
     record.error = safeMessage;
     record.durationMs = performance.now() - started;
-    // Refused before it was planned, it still happened: the onlooker sees its headers as sent (a
-    // credential there is what its path or error may quote), with no body.
+    endUnplanned(req, record, started);
+  };
+
+  /**
+   * A request that ends before it was planned (refused, or its client left) still happened: the
+   * onlooker sees its headers as sent (a credential there is what its path or error may quote),
+   * with no body, then its end.
+   */
+  const endUnplanned = (req: IncomingMessage, record: RequestRecord, started: number) => {
     if (observer) guarded(() => observer.requestStart(record, { rawHeaders: req.rawHeaders, target: req.url, oauthForwarded: false, startedAt: started }));
     finishRecord(record);
   };
@@ -281,7 +288,7 @@ export async function startRelay(options: RelayServerOptions): Promise<RelayHand
         record.status = 499;
         record.error = "client closed the connection before sending its body";
         record.durationMs = performance.now() - started;
-        return finishRecord(record);
+        return endUnplanned(req, record, started);
       }
       if (head.tooLarge) {
         return fail(413, "body_too_large", `request body exceeds limits.maxBodyBytes (${maxBodyBytes})`);
